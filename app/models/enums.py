@@ -1,0 +1,68 @@
+"""The fixed vocabularies of the product: roles, channels, notification types, priorities.
+
+Each is defined once here; forms, queries, templates and the API use these members, never
+string literals of their own.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PRACTITIONER = "practitioner"
+    PATIENT = "patient"
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+    PUSH = "push"
+    IN_APP = "in_app"
+
+    @property
+    def label(self) -> str:
+        return _CHANNEL_LABELS[self]
+
+    @property
+    def interrupts(self) -> bool:
+        """Whether a delivery can wake the patient, so quiet hours apply to it."""
+        return self is not Channel.IN_APP
+
+
+_CHANNEL_LABELS = {
+    Channel.SMS: "SMS",
+    Channel.EMAIL: "Email",
+    Channel.PUSH: "Push",
+    Channel.IN_APP: "In-app",
+}
+
+
+class NotificationType(StrEnum):
+    APPOINTMENT_REMINDER = "appointment_reminder"
+    APPOINTMENT_CONFIRMATION = "appointment_confirmation"
+    TREATMENT_UPDATE = "treatment_update"
+    MEDICATION_REMINDER = "medication_reminder"
+    HEALTH_ALERT = "health_alert"
+    PROGRESS_UPDATE = "progress_update"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def is_urgent(self) -> bool:
+        """Urgent types jump the queue and are never held back by quiet hours."""
+        return self is NotificationType.HEALTH_ALERT
+
+    @property
+    def is_time_critical(self) -> bool:
+        """Types that go on the high-priority queue."""
+        return self in (NotificationType.HEALTH_ALERT, NotificationType.MEDICATION_REMINDER)
+
+
+class Priority(StrEnum):
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
