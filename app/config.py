@@ -14,6 +14,9 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
+# Written by `make run` while its embedded Redis is up, so `flask` commands in another terminal
+# reach the same Redis without any setup.
+EMBEDDED_REDIS_URL_FILE = INSTANCE_DIR / "embedded-redis.url"
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -81,6 +84,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     for name, (default, parse) in _SETTINGS.items():
         settings[name] = parse(environ.get(name, default))
+    if settings["REDIS_URL"] is None and EMBEDDED_REDIS_URL_FILE.exists():
+        settings["REDIS_URL"] = EMBEDDED_REDIS_URL_FILE.read_text().strip()
     return settings
 
 

@@ -1,3 +1,253 @@
-"""Shared fixtures: the app, its database, Redis, logged-in users and the fake providers."""
+"""Shared fixtures: the app, its database, Redis, logged-in users and the fake providers.
+
+Tests run against real services: PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set
+(CI), else an SQLite file and an embedded redis-server. The schema is built from the
+migrations, once per test process; every test starts from empty tables and an empty Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.embedded_redis import EmbeddedRedis
+from app.extensions import db
+from tests import factories
 
 pytest_plugins = ["tests.fakes.plugin"]
+
+TEST_SECRET_KEY = "test-secret-key-not-for-production"
+
+
+def _worker_index(worker_id: str) -> int:
+    return int(worker_id.removeprefix("gw")) if worker_id.startswith("gw") else 0
+
+
+@pytest.fixture(scope="session")
+def database_url(worker_id: str, tmp_path_factory) -> Iterator[str]:
+    base = os.environ.get("DATABASE_URL")
+    if not base or not base.startswith("postgres"):
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    # One database per test process, created fresh, so parallel runs never share rows.
+    name = f"sutra_test_{_worker_index(worker_id)}"
+    server = make_url(base).set(drivername="postgresql+psycopg")
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url(worker_id: str) -> Iterator[str]:
+    base = os.environ.get("REDIS_URL")
+    if base:
+        # One logical database per test process, so parallel runs do not flush each other.
+        yield urlsplit(base)._replace(path=f"/{1 + _worker_index(worker_id)}").geturl()
+        return
+    server = EmbeddedRedis.start(Path(tempfile.mkdtemp(prefix="sutra-test-redis-")))
+    yield server.url
+    server.stop()
+
+
+def base_settings(database_url: str, redis_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "PUBLIC_BASE_URL": "http://localhost",
+        "SMS_PROVIDER": "console",
+        "EMAIL_PROVIDER": "console",
+        "PUSH_PROVIDER": "console",
+        "RETRY_BASE_SECONDS": 30.0,
+        "SWEEP_GRACE_SECONDS": 30.0,
+        "DELIVERY_BATCH_SIZE": 50,
+    }
+
+
+@pytest.fixture(scope="session")
+def _app(database_url: str, redis_url: str) -> Iterator[Flask]:
+    from flask_migrate import upgrade
+
+    app = create_app(base_settings(database_url, redis_url))
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(_app: Flask) -> Iterator[Flask]:
+    """The app, with empty tables, an empty Redis, console providers and default settings."""
+    saved = dict(_app.config)
+    with _app.app_context():
+        _empty_database()
+        _app.extensions["redis"].flushdb()
+        yield _app
+        db.session.remove()
+    _app.config.clear()
+    _app.config.update(saved)
+    _reset_providers(_app)
+
+
+def _empty_database() -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+def _reset_providers(app: Flask) -> None:
+    from app.channels.registry import close_providers
+    from app.services.delivery import shutdown_pool
+
+    shutdown_pool(app)
+    close_providers(app)
+
+
+@pytest.fixture
+def use_settings(app: Flask):
+    """Change settings for one test (providers are rebuilt from them on next use)."""
+
+    def apply(**settings) -> None:
+        app.config.update(settings)
+        _reset_providers(app)
+
+    return apply
+
+
+@pytest.fixture
+def redis(app: Flask) -> Redis:
+    return app.extensions["redis"]
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def practitioner(app: Flask):
+    return factories.create_practitioner(name="Dr. Vaidya Ramesh", email="ramesh@clinic.test")
+
+
+@pytest.fixture
+def other_practitioner(app: Flask):
+    return factories.create_practitioner(name="Dr. Meera Nair", email="meera@clinic.test")
+
+
+@pytest.fixture
+def admin(app: Flask):
+    return factories.create_admin(name="Asha Admin", email="admin@clinic.test")
+
+
+@pytest.fixture
+def patient(practitioner):
+    return factories.create_patient(
+        name="Priya Sharma", email="priya@clinic.test", phone="+919876543210", practitioner=practitioner,
+        preferred_channels=["in_app", "email", "sms", "push"], devices=1,
+    )
+
+
+@pytest.fixture
+def other_patient(practitioner):
+    return factories.create_patient(
+        name="Arjun Patel", email="arjun@clinic.test", phone="+919812345678", practitioner=practitioner
+    )
+
+
+@pytest.fixture
+def templates(app: Flask) -> int:
+    from app.services.templates import install_default_templates
+
+    return install_default_templates()
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'"X-CSRFToken": "([^"]+)"', html
+    )
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def log_in(client: FlaskClient, user, password: str = factories.TEST_PASSWORD):
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def login(client: FlaskClient):
+    """Sign `user` in on the test client and return the client."""
+
+    def sign_in(user) -> FlaskClient:
+        response = log_in(client, user)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def run_worker(app: Flask):
+    """Run a real worker (burst) over every queue, like `python worker.py` would.
+
+    `scheduled=True` first moves every scheduled job (retries, deferrals, future sends) to its
+    queue as if its time had come; delivery claims by job, not by clock, so this is how tests
+    fast-forward.
+    """
+    from rq import Queue
+    from rq.job import Job
+
+    from app.tasks.queues import ALL_QUEUES
+    from app.tasks.worker import build_worker
+
+    def run(*, scheduled: bool = False) -> None:
+        redis = app.extensions["redis"]
+        if scheduled:
+            for name in ALL_QUEUES:
+                queue = Queue(name, connection=redis)
+                registry = queue.scheduled_job_registry
+                for job_id in registry.get_job_ids():
+                    job = Job.fetch(job_id, connection=redis)
+                    registry.remove(job)
+                    queue.enqueue_job(job)
+        build_worker(app).work(burst=True, logging_level="WARNING")
+
+    return run
+
+
+def queued_job_ids(redis: Redis) -> dict[str, list[str]]:
+    """Job ids waiting on each queue, and those scheduled for later (key 'scheduled:<queue>')."""
+    from rq import Queue
+
+    from app.tasks.queues import ALL_QUEUES
+
+    found: dict[str, list[str]] = {}
+    for name in ALL_QUEUES:
+        queue = Queue(name, connection=redis)
+        found[name] = queue.get_job_ids()
+        found[f"scheduled:{name}"] = queue.scheduled_job_registry.get_job_ids()
+    return found

@@ -9,13 +9,21 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class Role(StrEnum):
+class Vocabulary(StrEnum):
+    """A StrEnum that can say whether a raw value is one of its members."""
+
+    @classmethod
+    def has_value(cls, value: object) -> bool:
+        return isinstance(value, str) and value in cls._value2member_map_
+
+
+class Role(Vocabulary):
     ADMIN = "admin"
     PRACTITIONER = "practitioner"
     PATIENT = "patient"
 
 
-class Channel(StrEnum):
+class Channel(Vocabulary):
     SMS = "sms"
     EMAIL = "email"
     PUSH = "push"
@@ -39,7 +47,7 @@ _CHANNEL_LABELS = {
 }
 
 
-class NotificationType(StrEnum):
+class NotificationType(Vocabulary):
     APPOINTMENT_REMINDER = "appointment_reminder"
     APPOINTMENT_CONFIRMATION = "appointment_confirmation"
     TREATMENT_UPDATE = "treatment_update"
@@ -62,7 +70,7 @@ class NotificationType(StrEnum):
         return self in (NotificationType.HEALTH_ALERT, NotificationType.MEDICATION_REMINDER)
 
 
-class Priority(StrEnum):
+class Priority(Vocabulary):
     HIGH = "high"
     NORMAL = "normal"
     LOW = "low"

@@ -1,0 +1,46 @@
+"""Extensions, created unbound here and bound to the app in `create_app`."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sock import Sock
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from redis import Redis
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Named constraints keep Alembic's autogenerate and SQLite batch migrations deterministic.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+sock = Sock()
+
+
+def init_redis(app) -> None:
+    """One connection pool per process, shared by views, jobs and the inbox relay."""
+    url = app.config["REDIS_URL"]
+    app.extensions["redis"] = Redis.from_url(url, health_check_interval=30) if url else None
+
+
+def get_redis() -> Redis:
+    redis = current_app.extensions["redis"]
+    if redis is None:
+        raise RuntimeError("REDIS_URL is not set and no embedded Redis is running (`make run`)")
+    return redis

@@ -1,0 +1,135 @@
+"""Notifications, the send requests that group them, and the events that are their history.
+
+A `Notification` is one message to one patient on one channel. The `NotificationGroup` is the
+send request that created it (one patient or many), and carries the idempotency key. Every
+status change and every provider attempt is a `NotificationEvent`: a notification's timeline
+and the admin delivery log are both views over that table.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.clock import utcnow
+from app.extensions import db
+from app.models.enums import Channel, NotificationType, Priority
+from app.models.status import Status
+from app.models.types import UTCDateTime, enum_type
+from app.models.user import User
+
+
+def new_public_id() -> str:
+    return uuid.uuid4().hex
+
+
+class EventKind(StrEnum):
+    """Why a notification's status changed (the status says what it changed to)."""
+
+    QUEUED = "queued"
+    SCHEDULED = "scheduled"
+    SUPPRESSED = "suppressed"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    RETRY = "retry"
+    FAILED = "failed"
+    DEFERRED = "deferred"  # quiet hours
+    CANCELLED = "cancelled"
+    RESCHEDULED = "rescheduled"
+    READ = "read"
+    REQUEUED = "requeued"  # the sweeper found due work with no live job
+    RECOVERED = "recovered"  # the sweeper found work a dead worker had claimed
+
+
+class NotificationGroup(db.Model):
+    __tablename__ = "notification_groups"
+    __table_args__ = (sa.UniqueConstraint("sender_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    sender_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(255))
+    request_fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    type: Mapped[NotificationType] = mapped_column(enum_type(NotificationType))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    recipient_count: Mapped[int]
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sender: Mapped[User | None] = relationship()
+    notifications: Mapped[list[Notification]] = relationship(back_populates="group")
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        sa.Index("ix_notifications_inbox", "user_id", "channel", "status", "id"),
+        sa.Index("ix_notifications_monitor", "sender_id", "id"),
+        sa.Index("ix_notifications_group_status", "group_id", "status"),
+        sa.Index("ix_notifications_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("notification_groups.id"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))  # the recipient
+    sender_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    type: Mapped[NotificationType] = mapped_column(enum_type(NotificationType))
+    channel: Mapped[Channel] = mapped_column(enum_type(Channel))
+    priority: Mapped[Priority] = mapped_column(enum_type(Priority), default=Priority.NORMAL)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    message: Mapped[str] = mapped_column(sa.Text)
+    html: Mapped[str | None] = mapped_column(sa.Text)
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    status: Mapped[Status] = mapped_column(enum_type(Status))
+    status_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    provider: Mapped[str | None] = mapped_column(sa.String(20))
+    provider_message_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int] = mapped_column(default=5)
+    job_id: Mapped[str | None] = mapped_column(sa.String(64))  # the RQ job meant to deliver it
+    error_message: Mapped[str | None] = mapped_column(sa.Text)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Touched by every status change; a row left in `sending` longer than a job may live
+    # belonged to a worker that died, which is how the sweeper recognises it.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    group: Mapped[NotificationGroup] = relationship(back_populates="notifications")
+    recipient: Mapped[User] = relationship(foreign_keys=[user_id])
+    sender: Mapped[User | None] = relationship(foreign_keys=[sender_id])
+    events: Mapped[list[NotificationEvent]] = relationship(
+        back_populates="notification", order_by="NotificationEvent.id"
+    )
+
+
+class NotificationEvent(db.Model):
+    __tablename__ = "notification_events"
+    __table_args__ = (sa.Index("ix_notification_events_notification", "notification_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("notifications.id", ondelete="CASCADE")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    kind: Mapped[EventKind] = mapped_column(enum_type(EventKind, length=20))
+    status: Mapped[Status | None] = mapped_column(enum_type(Status))  # status after the event
+    detail: Mapped[str | None] = mapped_column(sa.String(500))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    provider: Mapped[str | None] = mapped_column(sa.String(20))
+    http_status: Mapped[int | None]
+    latency_ms: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(sa.String(500))
+
+    notification: Mapped[Notification] = relationship(back_populates="events")

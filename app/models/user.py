@@ -1,0 +1,78 @@
+"""People: staff and patients, and the devices patients receive push on."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.clock import utcnow
+from app.extensions import db
+from app.models.enums import Channel, Role
+from app.models.types import UTCDateTime, enum_type
+
+DEFAULT_PREFERRED_CHANNELS = [Channel.IN_APP.value, Channel.EMAIL.value]
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role: Mapped[Role] = mapped_column(enum_type(Role), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(20))  # E.164
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    locale: Mapped[str] = mapped_column(sa.String(10), default="en")
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    practitioner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    preferred_channels: Mapped[list[str]] = mapped_column(
+        sa.JSON, default=lambda: list(DEFAULT_PREFERRED_CHANNELS)
+    )
+    quiet_hours_start: Mapped[time | None] = mapped_column(sa.Time)  # patient's local time
+    quiet_hours_end: Mapped[time | None] = mapped_column(sa.Time)
+    sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    practitioner: Mapped[User | None] = relationship(remote_side=[id], back_populates="patients")
+    patients: Mapped[list[User]] = relationship(back_populates="practitioner")
+    devices: Mapped[list[Device]] = relationship(back_populates="user")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sessions of deactivated users
+        return self.active
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+
+class Device(db.Model):
+    """A push endpoint. Providers invalidate tokens they report as gone; those are skipped."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20), default="fcm")
+    token: Mapped[str] = mapped_column(sa.String(4096))
+    label: Mapped[str | None] = mapped_column(sa.String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    invalidated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="devices")
+
+    @property
+    def valid(self) -> bool:
+        return self.invalidated_at is None

@@ -1,0 +1,40 @@
+"""The one query helper for what a user may see; views and the socket relay all use it."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.models.enums import Channel, Role
+from app.models.notification import Notification
+from app.models.status import UNREAD_INBOX, Status
+from app.models.user import User
+
+
+IN_INBOX = UNREAD_INBOX | {Status.READ}  # a scheduled in-app item is not in the inbox yet
+
+
+def visible_notifications(user: User) -> sa.Select:
+    """Notifications `user` may see: a patient the in-app items that have reached them, a
+    practitioner those of their patients and those they sent, an admin all."""
+    stmt = sa.select(Notification)
+    if user.role is Role.ADMIN:
+        return stmt
+    if user.role is Role.PRACTITIONER:
+        own_patients = sa.select(User.id).where(User.practitioner_id == user.id)
+        return stmt.where(
+            sa.or_(Notification.sender_id == user.id, Notification.user_id.in_(own_patients))
+        )
+    return stmt.where(
+        Notification.user_id == user.id,
+        Notification.channel == Channel.IN_APP,
+        Notification.status.in_(IN_INBOX),
+    )
+
+
+def visible_patients(user: User) -> sa.Select:
+    stmt = sa.select(User).where(User.role == Role.PATIENT)
+    if user.role is Role.ADMIN:
+        return stmt
+    if user.role is Role.PRACTITIONER:
+        return stmt.where(User.practitioner_id == user.id)
+    return stmt.where(sa.false())

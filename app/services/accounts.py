@@ -1,0 +1,138 @@
+"""Accounts: creating users, checking passwords, and who may see whom."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import time
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from app.extensions import db
+from app.models.enums import Channel, Role
+from app.models.user import DEFAULT_PREFERRED_CHANNELS, Device, User
+from app.services.contact import check_locale, check_timezone, normalise_email, normalise_phone
+from app.services.errors import ValidationError
+
+MIN_PASSWORD_LENGTH = 10
+_hasher = PasswordHasher()
+# Verifying against this when the email is unknown makes a miss cost as much as a hit, so
+# response times do not tell an attacker which addresses have accounts.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None (without saying which was wrong)."""
+    try:
+        address = normalise_email(email)
+    except ValueError:
+        address = email.strip()
+    user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == address.lower()))
+    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.password_hash or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+        db.session.commit()
+    return user
+
+
+def create_user(
+    *,
+    role: Role | str,
+    name: str,
+    email: str | None,
+    password: str | None = None,
+    phone: str | None = None,
+    timezone: str = "UTC",
+    locale: str = "en",
+    practitioner_id: int | None = None,
+    preferred_channels: Sequence[str] | None = None,
+    quiet_hours: tuple[time, time] | None = None,
+) -> User:
+    """Validate every field, then create the user; raises ValidationError naming each bad field."""
+    errors: dict[str, str] = {}
+    try:
+        role = Role(role)
+    except ValueError:
+        errors["role"] = f"Unknown role {role!r}; choose one of: {', '.join(r.value for r in Role)}"
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        errors["name"] = "Enter a name of 1 to 120 characters"
+    address = None
+    if email:
+        try:
+            address = normalise_email(email)
+        except ValueError as exc:
+            errors["email"] = str(exc)
+        else:
+            if db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == address.lower())):
+                errors["email"] = "A user with this email already exists"
+    elif role in (Role.ADMIN, Role.PRACTITIONER):
+        errors["email"] = "Staff sign in with their email: enter one"
+    number = None
+    if phone:
+        try:
+            number = normalise_phone(phone)
+        except ValueError as exc:
+            errors["phone"] = str(exc)
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters"
+    for field, check, value in (("timezone", check_timezone, timezone), ("locale", check_locale, locale)):
+        try:
+            check(value)
+        except ValueError as exc:
+            errors[field] = str(exc)
+    channels = list(preferred_channels) if preferred_channels is not None else list(DEFAULT_PREFERRED_CHANNELS)
+    if not all(Channel.has_value(c) for c in channels):
+        errors["preferred_channels"] = f"Channels are: {', '.join(c.value for c in Channel)}"
+    if practitioner_id is not None:
+        practitioner = db.session.get(User, practitioner_id)
+        if practitioner is None or practitioner.role is not Role.PRACTITIONER:
+            errors["practitioner"] = "Choose an existing practitioner"
+    if errors:
+        raise ValidationError(errors)
+    user = User(
+        role=role,
+        name=name,
+        email=address,
+        phone=number,
+        timezone=timezone,
+        locale=locale,
+        password_hash=hash_password(password) if password else None,
+        practitioner_id=practitioner_id if role is Role.PATIENT else None,
+        preferred_channels=channels,
+        quiet_hours_start=quiet_hours[0] if quiet_hours else None,
+        quiet_hours_end=quiet_hours[1] if quiet_hours else None,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def add_device(user: User, token: str, *, kind: str = "fcm", label: str | None = None) -> Device:
+    token = (token or "").strip()
+    if not token or len(token) > 4096:
+        raise ValidationError({"token": "A device token is 1 to 4096 characters"})
+    existing = db.session.scalar(sa.select(Device).where(Device.user_id == user.id, Device.token == token))
+    if existing is not None:
+        existing.invalidated_at = None
+        db.session.commit()
+        return existing
+    device = Device(user_id=user.id, token=token, kind=kind, label=label)
+    db.session.add(device)
+    db.session.commit()
+    return device
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email.strip().lower()))

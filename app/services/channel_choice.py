@@ -1,0 +1,68 @@
+"""Which channels a patient gets for a send, and why a channel is skipped.
+
+The one place for channel choice: compose, the API, the CLI and reminders all come here, so a
+patient's preferences and opt-outs mean the same thing whichever way a message is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.models.enums import Channel
+from app.models.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelChoice:
+    channel: Channel
+    suppressed_reason: str | None = None  # None: deliver on this channel
+
+    @property
+    def deliverable(self) -> bool:
+        return self.suppressed_reason is None
+
+
+def choose_channels(
+    patient: User,
+    requested: Sequence[Channel] | None,
+    *,
+    has_push_device: bool,
+    urgent: bool = False,
+) -> list[ChannelChoice]:
+    """Resolve the channels for one patient.
+
+    `requested=None` means "the patient's preferences"; the in-app inbox is always among them,
+    because SMS and push may carry only a notice that points there. A channel asked for
+    explicitly but turned off by the patient is suppressed, unless the send is urgent (a
+    health alert); an opt-out (STOP, a bounce) is never overridden.
+    """
+    preferred = {Channel(c) for c in patient.preferred_channels if Channel.has_value(c)} | {Channel.IN_APP}
+    if requested is None:
+        channels = [Channel.IN_APP, *[c for c in Channel if c in preferred and c is not Channel.IN_APP]]
+    else:
+        channels = list(dict.fromkeys(requested))
+    return [
+        ChannelChoice(
+            channel,
+            _unreachable_reason(patient, channel, has_push_device)
+            or (None if urgent or channel in preferred else "turned off in the patient's preferences"),
+        )
+        for channel in channels
+    ]
+
+
+def _unreachable_reason(patient: User, channel: Channel, has_push_device: bool) -> str | None:
+    if channel is Channel.SMS:
+        if not patient.phone:
+            return "no phone number"
+        if patient.sms_opted_out_at is not None:
+            return "opted out of SMS"
+    elif channel is Channel.EMAIL:
+        if not patient.email:
+            return "no email address"
+        if patient.email_opted_out_at is not None:
+            return "opted out of email"
+    elif channel is Channel.PUSH and not has_push_device:
+        return "no push device"
+    return None

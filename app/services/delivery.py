@@ -1,0 +1,385 @@
+"""Delivering notifications: the worker half of the pipeline.
+
+A job carries a batch of ids. `deliver_batch` claims them with one compare-and-set UPDATE
+(`scheduled`/`queued` -> `sending`, only rows still pointing at this job), so a job run twice,
+or a job racing a cancel, sends each notification at most once. It then holds back what quiet
+hours forbid, suppresses what an opt-out since creation forbids, stores in-app items, calls the
+providers for the rest (several at once, over keep-alive connections), and writes every outcome
+with one executemany UPDATE and one multi-row event INSERT. Only after that commit does it
+announce in-app items and enqueue retries.
+
+Known duplicate window: a worker that dies after a provider accepted a message but before the
+commit leaves the row in `sending`; the sweeper retries it, and the patient may get it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from app.channels.base import DeliveryResult, OutboundMessage, Outcome
+from app.channels.registry import get_provider
+from app.clock import utcnow
+from app.extensions import db, get_redis
+from app.models.enums import Channel, Priority
+from app.models.notification import EventKind, Notification
+from app.models.status import Status, can_transition
+from app.models.user import Device, User
+from app.services.live_inbox import publish_inbox_items
+from app.services.quiet_hours import quiet_hours_end
+from app.services.retry_policy import retry_delay
+from app.services.transitions import change_status, record_events
+from app.tasks.dispatch import DeliveryJob, enqueue_jobs, new_job_id
+from app.tasks.queues import QUEUE_FOR_PRIORITY
+
+log = logging.getLogger(__name__)
+
+STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
+
+
+@dataclass
+class BatchReport:
+    """What one job did, by outcome; logged by the job (counts only, no PHI)."""
+
+    claimed: int = 0
+    skipped: int = 0  # not claimable: cancelled, already handled, deleted, or another job's
+    sent: int = 0
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+    deferred: int = 0
+    suppressed: int = 0
+
+
+@dataclass
+class _Outcomes:
+    """Per-row results gathered before the one write at the end of a batch."""
+
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    later: dict[tuple[str, datetime], tuple[str, list[int]]] = field(default_factory=dict)
+    live: list[tuple[int, int]] = field(default_factory=list)
+    invalid_tokens: set[str] = field(default_factory=set)
+
+    def run_later(self, queue: str, run_at: datetime, notification_id: int) -> str:
+        """Put a row in the job for its queue and second (retries of a batch travel together)."""
+        slot = (queue, run_at.replace(microsecond=0) + timedelta(seconds=1))
+        job_id, ids = self.later.setdefault(slot, (new_job_id(), []))
+        ids.append(notification_id)
+        return job_id
+
+    def jobs(self) -> list[DeliveryJob]:
+        return [
+            DeliveryJob(job_id, queue, tuple(ids), run_at)
+            for (queue, run_at), (job_id, ids) in self.later.items()
+        ]
+
+
+def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetime | None = None) -> BatchReport:
+    """Deliver the notifications of one job; safe to run twice (the second run does nothing)."""
+    now = now or utcnow()
+    report = BatchReport()
+    claimed = _claim(ids, job_id, now)
+    report.claimed = len(claimed)
+    report.skipped = len(set(ids)) - len(claimed)
+    if not claimed:
+        return report
+
+    rows = _load(claimed)
+    tokens = _push_tokens([r.user_id for r in rows if r.channel is Channel.PUSH])
+    config = current_app.config
+    outcomes = _Outcomes()
+    to_send: list[tuple[Any, OutboundMessage]] = []
+    suppressed: dict[str, list[int]] = defaultdict(list)
+    in_app: list[Any] = []
+
+    for row in rows:
+        quiet_until = None
+        if row.channel.interrupts and not row.type.is_urgent:
+            quiet_until = quiet_hours_end(row.quiet_hours_start, row.quiet_hours_end, row.timezone, now)
+        if quiet_until is not None:
+            _defer(outcomes, row, quiet_until, now)
+            report.deferred += 1
+            continue
+        reason = _opted_out_reason(row, tokens)
+        if reason is not None:
+            suppressed[reason].append(row.id)
+            continue
+        if row.channel is Channel.IN_APP:
+            in_app.append(row)
+            continue
+        to_send.append((row, _message_for(row, tokens, config)))
+
+    for row, result, latency_ms in _send_all(current_app._get_current_object(), to_send):
+        _record_attempt(outcomes, row, result, latency_ms, now, config)
+
+    for reason, reason_ids in suppressed.items():
+        report.suppressed += len(
+            change_status(reason_ids, Status.SUPPRESSED, EventKind.SUPPRESSED, only_from=[Status.SENDING],
+                          values={"status_reason": reason}, detail=reason, now=now)
+        )
+    if in_app:
+        delivered = change_status(
+            [r.id for r in in_app], Status.DELIVERED, EventKind.DELIVERED, only_from=[Status.SENDING],
+            values={"delivered_at": now, "provider": "in_app", "attempts": Notification.attempts + 1},
+            detail="stored in the inbox", now=now,
+        )
+        report.delivered += len(delivered)
+        user_of = {r.id: r.user_id for r in in_app}
+        outcomes.live.extend((user_of[nid], nid) for nid in delivered)
+
+    _write(outcomes)
+    _invalidate_devices(outcomes.invalid_tokens, now)
+    db.session.commit()
+
+    redis = get_redis()
+    publish_inbox_items(redis, outcomes.live)
+    enqueue_jobs(redis, outcomes.jobs(), timeout=config["JOB_TIMEOUT_SECONDS"])
+    for update in outcomes.updates:
+        status = update["b_status"]
+        if status is Status.SENT:
+            report.sent += 1
+        elif status is Status.QUEUED:
+            report.retried += 1
+        elif status is Status.FAILED:
+            report.failed += 1
+    return report
+
+
+# --- claim and load ---------------------------------------------------------------------------
+
+
+def _claim(ids: Sequence[int], job_id: str | None, now: datetime) -> list[int]:
+    """Compare-and-set the batch to `sending`; only rows still meant for this job move.
+
+    No event is written for the claim: the attempt's outcome, written moments later, is the
+    event, and a row left in `sending` is the sweeper's to recover.
+    """
+    where = [Notification.job_id == job_id] if job_id else []
+    stmt = (
+        sa.update(Notification)
+        .where(
+            Notification.id.in_(list(ids)),
+            Notification.status.in_([Status.SCHEDULED, Status.QUEUED]),
+            *where,
+        )
+        .values(status=Status.SENDING, updated_at=now)
+        .returning(Notification.id)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = list(db.session.scalars(stmt).all())
+    db.session.commit()
+    return claimed
+
+
+_LOAD_COLUMNS = (
+    Notification.id,
+    Notification.public_id,
+    Notification.user_id,
+    Notification.channel,
+    Notification.type,
+    Notification.priority,
+    Notification.title,
+    Notification.message,
+    Notification.html,
+    Notification.data,
+    Notification.attempts,
+    Notification.max_attempts,
+    User.email,
+    User.phone,
+    User.timezone,
+    User.quiet_hours_start,
+    User.quiet_hours_end,
+    User.sms_opted_out_at,
+    User.email_opted_out_at,
+)
+
+
+def _load(ids: Sequence[int]) -> list[Any]:
+    stmt = sa.select(*_LOAD_COLUMNS).join(User, User.id == Notification.user_id).where(Notification.id.in_(list(ids)))
+    return list(db.session.execute(stmt).all())
+
+
+def _push_tokens(user_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    if not user_ids:
+        return {}
+    stmt = sa.select(Device.user_id, Device.token).where(
+        Device.user_id.in_(set(user_ids)), Device.invalidated_at.is_(None)
+    ).order_by(Device.id)
+    found: dict[int, list[str]] = defaultdict(list)
+    for user_id, token in db.session.execute(stmt):
+        found[user_id].append(token)
+    return {uid: tuple(tokens) for uid, tokens in found.items()}
+
+
+def _opted_out_reason(row: Any, tokens: dict[int, tuple[str, ...]]) -> str | None:
+    """Checked again at send time: a STOP or bounce may have arrived since the row was made."""
+    if row.channel is Channel.SMS and (row.sms_opted_out_at is not None or not row.phone):
+        return "opted out of SMS" if row.sms_opted_out_at is not None else "no phone number"
+    if row.channel is Channel.EMAIL and (row.email_opted_out_at is not None or not row.email):
+        return "opted out of email" if row.email_opted_out_at is not None else "no email address"
+    if row.channel is Channel.PUSH and not tokens.get(row.user_id):
+        return "no push device"
+    return None
+
+
+def _message_for(row: Any, tokens: dict[int, tuple[str, ...]], config: Any) -> OutboundMessage:
+    to = {Channel.SMS: row.phone, Channel.EMAIL: row.email}.get(row.channel, str(row.user_id))
+    return OutboundMessage(
+        notification_id=row.id,
+        reference=row.public_id,
+        channel=row.channel,
+        to=to or "",
+        subject=row.title,
+        body=row.message,
+        html=row.html,
+        push_tokens=tokens.get(row.user_id, ()) if row.channel is Channel.PUSH else (),
+        data={"type": row.type.value},
+        status_callback_url=config["PUBLIC_BASE_URL"].rstrip("/") + STATUS_CALLBACK_PATH
+        if row.channel is Channel.SMS
+        else None,
+    )
+
+
+# --- sending ------------------------------------------------------------------------------
+
+
+def _send_all(app: Flask, to_send: list[tuple[Any, OutboundMessage]]):
+    """Yield (row, result, latency in ms) for every message.
+
+    One message goes out on this thread; a batch goes through the process's pool, whose
+    threads keep their provider connections open from one batch to the next.
+    """
+    if not to_send:
+        return
+    if len(to_send) == 1:
+        row, message = to_send[0]
+        yield row, *_timed_send(app, message)
+        return
+    pool = _pool(app)
+    futures = [(row, pool.submit(_timed_send, app, message)) for row, message in to_send]
+    for row, future in futures:
+        yield row, *future.result()
+
+
+def _timed_send(app: Flask, message: OutboundMessage) -> tuple[DeliveryResult, int]:
+    provider = get_provider(app, message.channel)
+    started = time.perf_counter()
+    try:
+        result = provider.send(message)
+    except Exception as exc:  # a provider bug must not lose the notification: retry it
+        log.exception("provider %s raised instead of answering", provider.name)
+        result = DeliveryResult(Outcome.RETRYABLE, provider.name, error=f"provider error: {type(exc).__name__}")
+    return result, round((time.perf_counter() - started) * 1000)
+
+
+def _pool(app: Flask) -> ThreadPoolExecutor:
+    pool = app.extensions.get("delivery_pool")
+    if pool is None:
+        pool = ThreadPoolExecutor(max_workers=app.config["DELIVERY_CONCURRENCY"], thread_name_prefix="deliver")
+        app.extensions["delivery_pool"] = pool
+    return pool
+
+
+def shutdown_pool(app: Flask) -> None:
+    pool = app.extensions.pop("delivery_pool", None)
+    if pool is not None:
+        pool.shutdown(wait=True)
+
+
+# --- outcomes -----------------------------------------------------------------------------
+
+
+def _record_attempt(outcomes: _Outcomes, row: Any, result: DeliveryResult, latency_ms: int,
+                    now: datetime, config: Any) -> None:
+    attempts = row.attempts + 1
+    update = _blank_update(row.id, now)
+    update.update(b_attempts=attempts, b_provider=result.provider,
+                  b_provider_message_id=result.provider_message_id, b_error_message=result.error)
+    detail = None
+    if result.ok:
+        update.update(b_status=Status.SENT, b_sent_at=now)
+        kind = EventKind.SENT
+    elif result.outcome is Outcome.RETRYABLE and attempts < row.max_attempts:
+        delay = retry_delay(attempts, base=config["RETRY_BASE_SECONDS"], cap=config["RETRY_MAX_SECONDS"],
+                            retry_after=result.retry_after)
+        run_at = now + timedelta(seconds=delay)
+        queue = QUEUE_FOR_PRIORITY[Priority(row.priority)]
+        update.update(b_status=Status.QUEUED, b_next_attempt_at=run_at,
+                      b_job_id=outcomes.run_later(queue, run_at, row.id))
+        kind = EventKind.RETRY
+        detail = f"attempt {attempts} of {row.max_attempts} failed; retrying in {round(delay)} s"
+    else:
+        update.update(b_status=Status.FAILED, b_failed_at=now, b_status_reason=_failure_reason(result, attempts))
+        kind = EventKind.FAILED
+        detail = update["b_status_reason"]
+    outcomes.updates.append(update)
+    outcomes.invalid_tokens.update(result.invalid_tokens)
+    outcomes.events.append(
+        {"notification_id": row.id, "kind": kind, "status": update["b_status"], "detail": detail,
+         "provider": result.provider, "http_status": result.http_status, "latency_ms": latency_ms,
+         "error": result.error[:500] if result.error else None, "created_at": now}
+    )
+
+
+def _failure_reason(result: DeliveryResult, attempts: int) -> str:
+    if result.outcome is Outcome.PERMANENT:
+        return f"rejected by {result.provider}: {result.error or 'permanent error'}"[:200]
+    return f"gave up after {attempts} attempts: {result.error or 'provider unavailable'}"[:200]
+
+
+def _defer(outcomes: _Outcomes, row: Any, until: datetime, now: datetime) -> None:
+    queue = QUEUE_FOR_PRIORITY[Priority(row.priority)]
+    update = _blank_update(row.id, now)
+    update.update(b_status=Status.SCHEDULED, b_attempts=row.attempts, b_next_attempt_at=until,
+                  b_job_id=outcomes.run_later(queue, until, row.id))
+    outcomes.updates.append(update)
+    outcomes.events.append(
+        {"notification_id": row.id, "kind": EventKind.DEFERRED, "status": Status.SCHEDULED,
+         "detail": f"quiet hours; will send at {until.isoformat(timespec='minutes')}", "created_at": now}
+    )
+
+
+_UPDATE_FIELDS = (
+    "status", "attempts", "provider", "provider_message_id", "error_message", "status_reason",
+    "sent_at", "failed_at", "next_attempt_at", "job_id",
+)
+
+
+def _blank_update(notification_id: int, now: datetime) -> dict[str, Any]:
+    update: dict[str, Any] = {f"b_{name}": None for name in _UPDATE_FIELDS}
+    update.update(b_id=notification_id, b_updated_at=now)
+    return update
+
+
+def _write(outcomes: _Outcomes) -> None:
+    """Every per-row outcome in one executemany UPDATE, guarded on `sending`; then the events."""
+    for update in outcomes.updates:
+        if not can_transition(Status.SENDING, update["b_status"]):
+            raise ValueError(f"illegal transition sending -> {update['b_status']}")
+    if outcomes.updates:
+        table = Notification.__table__
+        stmt = (
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("b_id"), table.c.status == Status.SENDING)
+            .values({name: sa.bindparam(f"b_{name}") for name in (*_UPDATE_FIELDS, "updated_at")})
+        )
+        db.session.execute(stmt, outcomes.updates)
+    record_events(outcomes.events)
+
+
+def _invalidate_devices(tokens: set[str], now: datetime) -> None:
+    if tokens:
+        db.session.execute(
+            sa.update(Device).where(Device.token.in_(tokens), Device.invalidated_at.is_(None))
+            .values(invalidated_at=now).execution_options(synchronize_session=False)
+        )

@@ -1,0 +1,61 @@
+"""Demo clinic for `make run`: staff and patients to try every page with, created once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models.enums import Role
+from app.models.user import User
+from app.services.accounts import add_device, create_user
+from app.services.templates import install_default_templates
+
+DEMO_PASSWORD = "ayurveda-demo"  # printed by `make run`; for the local demo only
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: Role
+    name: str
+    email: str
+
+
+_STAFF = [
+    (Role.ADMIN, "Asha Admin", "admin@sutra.example"),
+    (Role.PRACTITIONER, "Dr. Vaidya Ramesh", "ramesh@sutra.example"),
+    (Role.PRACTITIONER, "Dr. Meera Nair", "meera@sutra.example"),
+]
+_PATIENTS = [
+    ("Priya Sharma", "priya@sutra.example", "+919876543210", "Asia/Kolkata", "en", 1),
+    ("Arjun Patel", "arjun@sutra.example", "+919812345678", "Asia/Kolkata", "hi", 1),
+    ("Lakshmi Iyer", "lakshmi@sutra.example", "+919845012345", "Asia/Kolkata", "en", 1),
+    ("Sofia Rossi", "sofia@sutra.example", "+393471234567", "Europe/Rome", "en", 2),
+    ("James Carter", "james@sutra.example", "+14155550123", "America/New_York", "en", 2),
+]
+
+
+def seed_demo_data() -> list[DemoLogin] | None:
+    """Create the demo clinic unless it exists; returns the logins it made, or None."""
+    install_default_templates()
+    if db.session.scalar(sa.select(sa.exists().where(User.role == Role.ADMIN))):
+        return None
+    logins = []
+    staff = []
+    for role, name, email in _STAFF:
+        staff.append(create_user(role=role, name=name, email=email, password=DEMO_PASSWORD,
+                                 timezone="Asia/Kolkata"))
+        logins.append(DemoLogin(role, name, email))
+    practitioners = [u for u in staff if u.role is Role.PRACTITIONER]
+    for index, (name, email, phone, zone, locale, practitioner) in enumerate(_PATIENTS):
+        patient = create_user(
+            role=Role.PATIENT, name=name, email=email, password=DEMO_PASSWORD, phone=phone,
+            timezone=zone, locale=locale, practitioner_id=practitioners[practitioner - 1].id,
+            preferred_channels=["in_app", "email", "sms", "push"] if index % 2 == 0 else ["in_app", "email"],
+            quiet_hours=(time(22, 0), time(7, 0)) if index == 2 else None,
+        )
+        add_device(patient, f"demo-device-token-{index + 1}", label="Demo phone")
+        logins.append(DemoLogin(Role.PATIENT, name, email))
+    return logins

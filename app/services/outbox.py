@@ -1,0 +1,561 @@
+"""Creating notifications: the outbox half of the delivery pipeline.
+
+`create_send` is the one way anything is sent, whoever asks (compose page, API, CLI,
+reminders). It validates the whole request first, resolves each patient's channels, renders
+each channel's text in the patient's language, and writes one row per patient x channel with
+its first event in a single transaction. Only after the commit does it put jobs on Redis: the
+database is the source of truth and Redis only carries work, so a send that was accepted is
+never lost, and one that was refused left nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.clock import utcnow
+from app.extensions import db, get_redis
+from app.models.enums import Channel, NotificationType, Priority, Role
+from app.models.notification import EventKind, Notification, NotificationGroup, new_public_id
+from app.models.status import Status
+from app.models.template import Template
+from app.models.user import Device, User
+from app.services.channel_choice import choose_channels
+from app.services.errors import Conflict, Forbidden, ValidationError
+from app.services.rendering import (
+    RESERVED_DATA_KEYS,
+    Composer,
+    FreeText,
+    RenderError,
+    recipient_context,
+)
+from app.services.transitions import record_events
+from app.tasks.dispatch import DeliveryJob, chunked, enqueue_jobs, new_job_id
+from app.tasks.queues import QUEUE_FOR_PRIORITY
+
+ALL_MY_PATIENTS = "all_my_patients"  # a practitioner's own active patients
+ALL_PATIENTS = "all_patients"  # every active patient (admins only)
+RECIPIENT_GROUPS = (ALL_MY_PATIENTS, ALL_PATIENTS)
+
+TITLE_MAX = 200
+DATA_MAX_BYTES = 4096
+IDEMPOTENCY_KEY_MAX = 255
+PAST_TOLERANCE = timedelta(minutes=1)  # "now" from a form submitted a moment ago is still now
+FURTHEST_SCHEDULE = timedelta(days=366)
+_DATA_KEY = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """What a caller asks for. Plain values: forms, JSON and the CLI all fill it the same way."""
+
+    type: str
+    recipient_ids: Sequence[int] = ()
+    recipient_group: str | None = None
+    channels: Sequence[str] | None = None  # None: each patient's preferences
+    template_key: str | None = None  # use the stored templates of this type...
+    title: str = ""  # ...or this free text
+    body: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    scheduled_at: datetime | str | None = None  # aware, or ISO 8601 with an offset
+    priority: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class SendItem:
+    recipient_id: int
+    recipient_name: str
+    channel: Channel
+    notification_id: str  # public id
+    status: Status
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    group_id: str
+    created: bool  # False when an idempotency key returned an earlier send
+    scheduled_at: datetime | None
+    items: list[SendItem]
+
+    def count(self, *statuses: Status) -> int:
+        return sum(1 for item in self.items if item.status in statuses)
+
+
+@dataclass(frozen=True)
+class _Validated:
+    type: NotificationType
+    channels: list[Channel] | None
+    priority: Priority
+    free_text: FreeText | None
+    template_key: NotificationType | None
+    data: dict[str, Any]
+    scheduled_at: datetime | None
+    recipients: list[User]
+    idempotency_key: str | None
+
+
+def create_send(sender: User | None, request: SendRequest, *, now: datetime | None = None) -> SendResult:
+    """Validate, write every notification of the request in one transaction, then enqueue.
+
+    Raises:
+        ValidationError: bad input, field by field; nothing was written.
+        Forbidden: the sender may not send.
+        Conflict: the idempotency key was used before for a different request.
+    """
+    now = now or utcnow()
+    if sender is not None and sender.role is Role.PATIENT:
+        raise Forbidden("Patients cannot send notifications")
+    sender_id = sender.id if sender else None
+    fingerprint = _fingerprint(request)
+    if request.idempotency_key:
+        earlier = _replay(sender_id, request.idempotency_key, fingerprint)
+        if earlier is not None:
+            return earlier
+
+    checked = _validate(sender, request, now)
+    composer = _composer_for(checked)
+    config = current_app.config
+    group = NotificationGroup(
+        sender_id=sender_id,
+        idempotency_key=checked.idempotency_key,
+        request_fingerprint=fingerprint,
+        type=checked.type,
+        title=_group_title(checked),
+        recipient_count=len(checked.recipients),
+        scheduled_at=checked.scheduled_at,
+        created_at=now,
+    )
+    try:
+        db.session.add(group)
+        db.session.flush()
+        rows, reasons = _build_rows(checked, composer, group, sender_id, now)
+        jobs_by_position = _plan_jobs(rows, batch_size=config["DELIVERY_BATCH_SIZE"])
+        ids = _insert_rows(rows)
+        record_events(
+            [
+                {
+                    "notification_id": nid,
+                    "kind": _first_event_kind(row["status"]),
+                    "status": row["status"],
+                    "detail": reasons.get(position),
+                    "actor_id": sender_id,
+                    "created_at": now,
+                }
+                for position, (nid, row) in enumerate(zip(ids, rows, strict=True))
+            ]
+        )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        # Another request with the same key won the race: answer with its result.
+        earlier = _replay(sender_id, checked.idempotency_key, fingerprint) if checked.idempotency_key else None
+        if earlier is None:
+            raise
+        return earlier
+    except BaseException:
+        db.session.rollback()
+        raise
+    queue = QUEUE_FOR_PRIORITY[checked.priority]
+    jobs = [
+        DeliveryJob(job_id, queue, tuple(ids[p] for p in positions), checked.scheduled_at)
+        for job_id, positions in jobs_by_position.items()
+    ]
+    enqueue_jobs(get_redis(), jobs, timeout=config["JOB_TIMEOUT_SECONDS"])
+    return _result_of(group.id, created=True)
+
+
+def _plan_jobs(rows: list[dict[str, Any]], *, batch_size: int) -> dict[str, list[int]]:
+    """Give every deliverable row its job id before the insert; return job id -> row positions."""
+    positions = [p for p, row in enumerate(rows) if row["status"] is not Status.SUPPRESSED]
+    jobs: dict[str, list[int]] = {}
+    for chunk in chunked(positions, batch_size):
+        job_id = new_job_id()
+        jobs[job_id] = chunk
+        for p in chunk:
+            rows[p]["job_id"] = job_id
+    return jobs
+
+
+def _first_event_kind(status: Status) -> EventKind:
+    return {
+        Status.SUPPRESSED: EventKind.SUPPRESSED,
+        Status.SCHEDULED: EventKind.SCHEDULED,
+        Status.QUEUED: EventKind.QUEUED,
+    }[status]
+
+
+def _group_title(checked: _Validated) -> str:
+    if checked.free_text is not None:
+        return checked.free_text.title
+    return checked.type.label
+
+
+def _build_rows(
+    checked: _Validated,
+    composer: Composer,
+    group: NotificationGroup,
+    sender_id: int | None,
+    now: datetime,
+) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    config = current_app.config
+    status = Status.SCHEDULED if checked.scheduled_at else Status.QUEUED
+    due = checked.scheduled_at or now
+    with_devices = _users_with_push_devices([p.id for p in checked.recipients])
+    rows: list[dict[str, Any]] = []
+    reasons: dict[int, str] = {}
+    errors: dict[str, str] = {}
+    for patient in checked.recipients:
+        context = recipient_context(
+            patient_name=patient.name,
+            practitioner_name=patient.practitioner.name if patient.practitioner else config["CLINIC_NAME"],
+            clinic=config["CLINIC_NAME"],
+            inbox_url=config["PUBLIC_BASE_URL"].rstrip("/") + "/inbox",
+            data=checked.data,
+        )
+        choices = choose_channels(
+            patient,
+            checked.channels,
+            has_push_device=patient.id in with_devices,
+            urgent=checked.type.is_urgent,
+        )
+        for choice in choices:
+            try:
+                rendered = composer.render(choice.channel, patient.locale, context)
+            except RenderError as exc:
+                errors.setdefault("template" if checked.template_key else "body", str(exc).capitalize())
+                continue
+            if not choice.deliverable:
+                reasons[len(rows)] = choice.suppressed_reason
+            rows.append(
+                {
+                    "group_id": group.id,
+                    "user_id": patient.id,
+                    "sender_id": sender_id,
+                    "type": checked.type,
+                    "channel": choice.channel,
+                    "priority": checked.priority,
+                    "title": rendered.subject[:TITLE_MAX],
+                    "message": rendered.body,
+                    "html": rendered.html,
+                    "data": checked.data,
+                    "status": status if choice.deliverable else Status.SUPPRESSED,
+                    "status_reason": choice.suppressed_reason,
+                    "max_attempts": config["MAX_ATTEMPTS"],
+                    "scheduled_at": checked.scheduled_at,
+                    "next_attempt_at": due if choice.deliverable else None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+    if errors:
+        raise ValidationError(errors)
+    return rows, reasons
+
+
+def _insert_rows(rows: list[dict[str, Any]]) -> list[int]:
+    """One multi-row INSERT ... RETURNING, ids in the order of `rows`."""
+    for row in rows:
+        row["public_id"] = new_public_id()
+    stmt = sa.insert(Notification).returning(Notification.id, sort_by_parameter_order=True)
+    return list(db.session.scalars(stmt, rows).all())
+
+
+def _users_with_push_devices(user_ids: Sequence[int]) -> set[int]:
+    if not user_ids:
+        return set()
+    stmt = sa.select(Device.user_id).where(
+        Device.user_id.in_(user_ids), Device.invalidated_at.is_(None)
+    ).distinct()
+    return set(db.session.scalars(stmt))
+
+
+def _composer_for(checked: _Validated) -> Composer:
+    config = current_app.config
+    templates: dict[tuple[Channel, str], tuple[str, str]] = {}
+    if checked.template_key is not None:
+        stmt = sa.select(Template).where(Template.key == checked.template_key)
+        templates = {(t.channel, t.locale): (t.subject, t.body) for t in db.session.scalars(stmt)}
+    return Composer(
+        checked.type,
+        free_text=checked.free_text,
+        templates=templates,
+        default_locale=config["DEFAULT_LOCALE"],
+        minimal_bodies=config["SMS_PUSH_BODIES"] != "full",
+        clinic=config["CLINIC_NAME"],
+    )
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def _validate(sender: User | None, request: SendRequest, now: datetime) -> _Validated:
+    errors: dict[str, str] = {}
+    config = current_app.config
+
+    type_ = _enum_or_error(NotificationType, request.type, "type", "notification type", errors)
+    channels: list[Channel] | None = None
+    if request.channels is not None:
+        if not request.channels:
+            errors["channels"] = "Choose at least one channel, or the patient's preferences"
+        else:
+            channels = []
+            for raw in request.channels:
+                channel = _enum_or_error(Channel, raw, "channels", "channel", errors)
+                if channel is not None:
+                    channels.append(channel)
+
+    priority = None
+    if request.priority:
+        priority = _enum_or_error(Priority, request.priority, "priority", "priority", errors)
+
+    free_text, template_key = None, None
+    if request.template_key:
+        template_key = _enum_or_error(NotificationType, request.template_key, "template", "template", errors)
+        if template_key is not None and not db.session.scalar(
+            sa.select(sa.exists().where(Template.key == template_key))
+        ):
+            errors["template"] = f"There are no templates for {template_key.label.lower()} yet"
+    else:
+        title = (request.title or "").strip()
+        body = (request.body or "").strip()
+        if not body:
+            errors["body"] = "Write a message, or choose a template"
+        elif len(body) > config["MAX_BODY_CHARS"]:
+            errors["body"] = (
+                f"The message is {len(body)} characters; the limit is {config['MAX_BODY_CHARS']}"
+            )
+        if len(title) > TITLE_MAX:
+            errors["title"] = f"The title is {len(title)} characters; the limit is {TITLE_MAX}"
+        if type_ is not None and "body" not in errors and "title" not in errors:
+            free_text = FreeText(title or type_.label, body)
+
+    data = _check_data(request.data, errors)
+    scheduled_at = check_schedule_time(request.scheduled_at, now, errors)
+
+    key = request.idempotency_key
+    if key is not None and (len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable() or not key.strip()):
+        errors["idempotency_key"] = f"An idempotency key is 1 to {IDEMPOTENCY_KEY_MAX} printable characters"
+
+    recipients = _check_recipients(sender, request, errors)
+
+    if errors:
+        raise ValidationError(errors)
+    assert type_ is not None
+    if priority is None:
+        priority = _default_priority(type_, len(recipients))
+    return _Validated(
+        type=type_,
+        channels=channels,
+        priority=priority,
+        free_text=free_text,
+        template_key=template_key,
+        data=data,
+        scheduled_at=scheduled_at,
+        recipients=recipients,
+        idempotency_key=key or None,
+    )
+
+
+def _default_priority(type_: NotificationType, recipient_count: int) -> Priority:
+    """Time-critical types jump the queue; group sends yield to one-to-one messages."""
+    if type_.is_time_critical:
+        return Priority.HIGH
+    return Priority.LOW if recipient_count > 1 else Priority.NORMAL
+
+
+def _enum_or_error(enum_cls, raw: Any, field_name: str, noun: str, errors: dict[str, str]):
+    try:
+        return enum_cls(raw)
+    except ValueError:
+        choices = ", ".join(m.value for m in enum_cls)
+        errors[field_name] = f"Unknown {noun} {str(raw)[:40]!r}; choose one of: {choices}"
+        return None
+
+
+def _check_data(data: Any, errors: dict[str, str]) -> dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        errors["data"] = "Data must be an object of names to values"
+        return {}
+    clean: dict[str, Any] = {}
+    for key, value in data.items():
+        if not isinstance(key, str) or not _DATA_KEY.match(key) or key in RESERVED_DATA_KEYS:
+            errors["data"] = f"{str(key)[:40]!r} cannot be a data field name"
+            return {}
+        if value is not None and not isinstance(value, str | int | float | bool):
+            errors["data"] = f"Data field {key!r} must be text, a number or true/false"
+            return {}
+        clean[key] = value
+    if len(json.dumps(clean, ensure_ascii=False).encode()) > DATA_MAX_BYTES:
+        errors["data"] = f"Data is larger than {DATA_MAX_BYTES} bytes"
+        return {}
+    return clean
+
+
+def check_schedule_time(raw: datetime | str | None, now: datetime, errors: dict[str, str]) -> datetime | None:
+    """The UTC time to send at, None for now; problems go into `errors['scheduled_at']`."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, str):
+        try:
+            when = datetime.fromisoformat(raw.strip())
+        except ValueError:
+            errors["scheduled_at"] = "Give the time as ISO 8601 with an offset, like 2026-12-01T09:30:00+05:30"
+            return None
+    else:
+        when = raw
+    if when.tzinfo is None:
+        errors["scheduled_at"] = "Include the time zone offset, like +05:30"
+        return None
+    when = when.astimezone(UTC)
+    if when < now - PAST_TOLERANCE:
+        errors["scheduled_at"] = "The scheduled time is in the past"
+        return None
+    if when > now + FURTHEST_SCHEDULE:
+        errors["scheduled_at"] = "Schedule no more than a year ahead"
+        return None
+    return when if when > now else None
+
+
+def _check_recipients(sender: User | None, request: SendRequest, errors: dict[str, str]) -> list[User]:
+    max_recipients = current_app.config["MAX_RECIPIENTS"]
+    if request.recipient_group:
+        return _group_recipients(sender, request.recipient_group, errors)
+    raw_ids = list(request.recipient_ids or ())
+    if not raw_ids:
+        errors["recipients"] = "Choose at least one patient"
+        return []
+    if len(raw_ids) > max_recipients:
+        errors["recipients"] = f"At most {max_recipients} recipients per send"
+        return []
+    try:
+        ids = list(dict.fromkeys(int(i) for i in raw_ids if not isinstance(i, bool)))
+    except (TypeError, ValueError):
+        errors["recipients"] = "Recipients are user ids"
+        return []
+    stmt = (
+        sa.select(User)
+        .where(User.id.in_(ids))
+        .options(selectinload(User.practitioner))
+    )
+    found = {u.id: u for u in db.session.scalars(stmt)}
+    visible = {uid: u for uid, u in found.items() if _may_message(sender, u)}
+    unknown = [str(i) for i in ids if i not in visible]
+    if unknown:
+        errors["recipients"] = f"Unknown patient id(s): {', '.join(unknown[:20])}"
+        return []
+    inactive = [u.name for u in visible.values() if not u.active]
+    if inactive:
+        errors["recipients"] = f"Deactivated patient(s): {', '.join(inactive[:20])}"
+        return []
+    return [visible[i] for i in ids]
+
+
+def _may_message(sender: User | None, user: User) -> bool:
+    """Practitioners reach their own patients; admins and the operator's shell reach all."""
+    if user.role is not Role.PATIENT:
+        return False
+    if sender is None or sender.role is Role.ADMIN:
+        return True
+    return user.practitioner_id == sender.id
+
+
+def _group_recipients(sender: User | None, group: str, errors: dict[str, str]) -> list[User]:
+    stmt = (
+        sa.select(User)
+        .where(User.role == Role.PATIENT, User.active.is_(True))
+        .options(selectinload(User.practitioner))
+        .order_by(User.id)
+    )
+    if group == ALL_MY_PATIENTS:
+        if sender is None or sender.role is not Role.PRACTITIONER:
+            errors["recipients"] = "Only a practitioner has 'my patients'"
+            return []
+        stmt = stmt.where(User.practitioner_id == sender.id)
+    elif group == ALL_PATIENTS:
+        if sender is not None and sender.role is not Role.ADMIN:
+            errors["recipients"] = "Only an admin can send to every patient"
+            return []
+    else:
+        errors["recipients"] = f"Unknown group {group[:40]!r}; choose one of: {', '.join(RECIPIENT_GROUPS)}"
+        return []
+    patients = list(db.session.scalars(stmt))
+    if not patients:
+        errors["recipients"] = "This group has no active patients"
+    elif len(patients) > current_app.config["MAX_RECIPIENTS"]:
+        errors["recipients"] = f"At most {current_app.config['MAX_RECIPIENTS']} recipients per send"
+        return []
+    return patients
+
+
+# --- idempotency --------------------------------------------------------------------------
+
+
+def _fingerprint(request: SendRequest) -> str:
+    """A digest of what was asked, so a reused key with a different request is caught."""
+    body = {
+        "type": request.type,
+        "recipient_ids": sorted({str(i) for i in request.recipient_ids or ()}),
+        "recipient_group": request.recipient_group,
+        "channels": sorted(str(c) for c in request.channels) if request.channels is not None else None,
+        "template_key": request.template_key,
+        "title": (request.title or "").strip(),
+        "body": (request.body or "").strip(),
+        "data": dict(request.data or {}),
+        "scheduled_at": str(request.scheduled_at) if request.scheduled_at else None,
+        "priority": request.priority,
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _replay(sender_id: int | None, key: str, fingerprint: str) -> SendResult | None:
+    group = db.session.scalar(
+        sa.select(NotificationGroup).where(
+            NotificationGroup.sender_id.is_(None) if sender_id is None else NotificationGroup.sender_id == sender_id,
+            NotificationGroup.idempotency_key == key,
+        )
+    )
+    if group is None:
+        return None
+    if group.request_fingerprint != fingerprint:
+        raise Conflict("This idempotency key was already used for a different request")
+    return _result_of(group.id, created=False)
+
+
+def _result_of(group_id: int, *, created: bool) -> SendResult:
+    group = db.session.get(NotificationGroup, group_id)
+    rows = db.session.execute(
+        sa.select(Notification, User.name)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.group_id == group_id)
+        .order_by(Notification.id)
+    ).all()
+    return SendResult(
+        group_id=group.public_id,
+        created=created,
+        scheduled_at=group.scheduled_at,
+        items=[
+            SendItem(
+                recipient_id=n.user_id,
+                recipient_name=name,
+                channel=n.channel,
+                notification_id=n.public_id,
+                status=n.status,
+                reason=n.status_reason,
+            )
+            for n, name in rows
+        ],
+    )

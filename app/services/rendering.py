@@ -1,0 +1,177 @@
+"""Turning a send's content into each channel's text, in the recipient's language.
+
+Templates are edited by staff, so they run in Jinja's immutable sandbox with strict undefined
+variables: a template that needs a `data` field the send did not give fails the whole send with
+a message naming the field, instead of sending a reminder with a blank where the time should be.
+Email HTML is produced here from the text, escaped, so no template can inject markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, UndefinedError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from markupsafe import Markup, escape
+
+from app.models.enums import Channel, NotificationType
+
+SMS_MAX_CHARS = 1600  # Twilio's limit for one message (up to 10 segments)
+PUSH_TITLE_MAX = 100
+PUSH_BODY_MAX = 240
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    subject: str
+    body: str
+    html: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FreeText:
+    title: str
+    body: str
+
+
+class RenderError(ValueError):
+    """A template could not be rendered with the data given; the message says why."""
+
+
+_text_env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+@lru_cache(maxsize=512)
+def _compile(source: str):
+    return _text_env.from_string(source)
+
+
+def render_template_text(source: str, context: Mapping[str, Any]) -> str:
+    try:
+        return _compile(source).render(context).strip()
+    except UndefinedError as exc:
+        raise RenderError(f"the template needs a value it was not given ({exc.message})") from exc
+    except SecurityError as exc:
+        raise RenderError("the template tried something templates may not do") from exc
+    except TemplateError as exc:
+        raise RenderError(f"the template is broken: {exc}") from exc
+
+
+def check_template_source(source: str) -> None:
+    """Raise RenderError when a template does not even parse (used when staff edit one)."""
+    try:
+        _compile(source)
+    except TemplateError as exc:
+        raise RenderError(f"the template is broken: {exc}") from exc
+
+
+def paragraphs_html(text: str) -> Markup:
+    """Plain text as escaped HTML paragraphs: blank lines split paragraphs, newlines break lines."""
+    parts = [p.strip() for p in (text or "").split("\n\n") if p.strip()]
+    return Markup("").join(
+        Markup("<p>{}</p>").format(Markup("<br>").join(escape(line) for line in p.split("\n")))
+        for p in parts
+    )
+
+
+def email_html(subject: str, text: str, clinic: str) -> str:
+    """A simple, accessible HTML version of the email's text; every piece is escaped."""
+    body = paragraphs_html(text)
+    return str(
+        Markup(
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{}</title></head>'
+            '<body style="font-family:sans-serif;line-height:1.5;color:#1f2a24;max-width:36em">'
+            "{}"
+            '<p style="color:#55625a;font-size:0.9em">{}</p></body></html>'
+        ).format(subject, body, clinic)
+    )
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def minimal_notice(channel: Channel, type_: NotificationType, context: Mapping[str, Any]) -> Rendered:
+    """What SMS and push carry for free text when bodies are kept minimal: a pointer to the inbox."""
+    label = type_.label.lower()
+    if channel is Channel.SMS:
+        return Rendered(
+            subject=type_.label,
+            body=f"{context['clinic']}: you have a new {label} from {context['practitioner_name']}."
+            f" Read it: {context['inbox_url']}",
+        )
+    return Rendered(subject=str(context["clinic"]), body=f"New {label}: open the app to read it.")
+
+
+def fit_to_channel(channel: Channel, rendered: Rendered, clinic: str) -> Rendered:
+    """Apply each channel's shape: HTML for email, short title and body for push."""
+    if channel is Channel.EMAIL:
+        return Rendered(rendered.subject, rendered.body, email_html(rendered.subject, rendered.body, clinic))
+    if channel is Channel.PUSH:
+        return Rendered(truncate(rendered.subject, PUSH_TITLE_MAX), truncate(rendered.body, PUSH_BODY_MAX))
+    if channel is Channel.SMS and len(rendered.body) > SMS_MAX_CHARS:
+        raise RenderError(
+            f"the SMS text is {len(rendered.body)} characters; the limit is {SMS_MAX_CHARS}"
+        )
+    return rendered
+
+
+class Composer:
+    """Renders one send's content for any channel and recipient language.
+
+    Built once per send request, so a group send of thousands compiles each template once.
+    """
+
+    def __init__(
+        self,
+        type_: NotificationType,
+        *,
+        free_text: FreeText | None,
+        templates: Mapping[tuple[Channel, str], tuple[str, str]],
+        default_locale: str,
+        minimal_bodies: bool,
+        clinic: str,
+    ):
+        self.type = type_
+        self.free_text = free_text
+        self.templates = templates
+        self.default_locale = default_locale
+        self.minimal_bodies = minimal_bodies
+        self.clinic = clinic
+
+    def render(self, channel: Channel, locale: str, context: Mapping[str, Any]) -> Rendered:
+        if self.free_text is not None:
+            if self.minimal_bodies and channel in (Channel.SMS, Channel.PUSH):
+                rendered = minimal_notice(channel, self.type, context)
+            else:
+                rendered = Rendered(self.free_text.title, self.free_text.body)
+        else:
+            template = self.templates.get((channel, locale)) or self.templates.get(
+                (channel, self.default_locale)
+            )
+            if template is None:
+                raise RenderError(f"there is no {channel.label} template for {self.type.label.lower()}")
+            subject, body = template
+            rendered = Rendered(
+                render_template_text(subject, context), render_template_text(body, context)
+            )
+        return fit_to_channel(channel, rendered, self.clinic)
+
+
+def recipient_context(
+    *, patient_name: str, practitioner_name: str, clinic: str, inbox_url: str, data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The variables a template sees: the send's data first, then the names it may not override."""
+    return {
+        **data,
+        "patient_name": patient_name,
+        "practitioner_name": practitioner_name,
+        "clinic": clinic,
+        "inbox_url": inbox_url,
+    }
+
+
+RESERVED_DATA_KEYS = frozenset({"patient_name", "practitioner_name", "clinic", "inbox_url"})

@@ -1,0 +1,21 @@
+"""Managing message templates."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models.template import Template
+from app.services.default_templates import DEFAULT_TEMPLATES
+
+
+def install_default_templates() -> int:
+    """Add every default template the clinic does not have yet; edited ones are kept."""
+    existing = set(db.session.execute(sa.select(Template.key, Template.channel, Template.locale)).tuples())
+    added = 0
+    for (key, channel, locale), (subject, body) in DEFAULT_TEMPLATES.items():
+        if (key, channel, locale) not in existing:
+            db.session.add(Template(key=key, channel=channel, locale=locale, subject=subject, body=body))
+            added += 1
+    db.session.commit()
+    return added

@@ -1,0 +1,64 @@
+"""The patient's inbox pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.models.enums import Role
+from app.services import inbox as inbox_service
+from app.services.errors import NotFound
+from app.views.access import patient_required
+
+bp = Blueprint("inbox", __name__, url_prefix="/inbox")
+
+
+@bp.get("")
+@patient_required
+def index():
+    """The inbox: unread first, then read, newest first; updates live over the socket."""
+    before = request.args.get("before", type=int)
+    page = inbox_service.inbox_page(current_user, before=before)
+    template = "partials/_inbox_read_page.html" if request.headers.get("HX-Request") and before else "inbox/index.html"
+    return render_template(template, page=page)
+
+
+@bp.get("/<public_id>")
+@patient_required
+def show(public_id: str):
+    """One notification, in full."""
+    try:
+        item = inbox_service.inbox_item(current_user, public_id)
+    except NotFound:
+        abort(404)
+    return render_template("inbox/show.html", item=item)
+
+
+@bp.post("/<public_id>/read")
+@patient_required
+def mark_read(public_id: str):
+    """Mark one item read; htmx swaps the item and the badge, a plain form goes back to the inbox."""
+    try:
+        item = inbox_service.mark_read(current_user, public_id)
+    except NotFound:
+        abort(404)
+    unread = inbox_service.unread_count(current_user)
+    if request.headers.get("HX-Request"):
+        return render_template("partials/_inbox_item_read.html", item=item, unread=unread)
+    return redirect(url_for("inbox.index"))
+
+
+@bp.post("/read-all")
+@patient_required
+def mark_all_read():
+    """Mark everything read."""
+    inbox_service.mark_all_read(current_user)
+    return redirect(url_for("inbox.index"))
+
+
+@bp.app_context_processor
+def unread_badge() -> dict[str, int]:
+    """Every page a patient sees shows their unread count in the navigation."""
+    if current_user.is_authenticated and current_user.role is Role.PATIENT:
+        return {"nav_unread": inbox_service.unread_count(current_user)}
+    return {}

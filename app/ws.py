@@ -1,0 +1,179 @@
+"""The live inbox socket: each web process relays Redis announcements to its open sockets.
+
+One subscriber thread per process listens to every inbox channel and forwards an item only to
+the sockets of the patient it belongs to, after loading it through the same access rule as the
+inbox page. Many web processes each run their own relay on the same Redis, so a worker on any
+host reaches a patient connected to any web process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import defaultdict
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, current_app, render_template, request
+from flask_login import current_user
+from redis.exceptions import RedisError
+from simple_websocket import ConnectionClosed
+
+from app.extensions import db, get_redis, sock
+from app.models.enums import Role
+from app.models.user import User
+from app.services import inbox as inbox_service
+from app.services.live_inbox import CHANNEL_PATTERN, user_id_of_channel
+
+log = logging.getLogger(__name__)
+
+MAX_CLIENT_MESSAGE = 1024
+RECEIVE_TIMEOUT = 25  # seconds between pings we answer; also how often a dead socket is noticed
+
+
+class InboxRelay:
+    def __init__(self, app: Flask):
+        self.app = app
+        self._sockets: dict[int, set] = defaultdict(set)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._subscribed = threading.Event()
+
+    def register(self, user_id: int, ws) -> None:
+        with self._lock:
+            self._sockets[user_id].add(ws)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._listen, name="inbox-relay", daemon=True)
+                self._thread.start()
+        self._subscribed.wait(timeout=5)
+
+    def unregister(self, user_id: int, ws) -> None:
+        with self._lock:
+            sockets = self._sockets.get(user_id)
+            if sockets is not None:
+                sockets.discard(ws)
+                if not sockets:
+                    del self._sockets[user_id]
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                with self.app.app_context():
+                    pubsub = get_redis().pubsub(ignore_subscribe_messages=True)
+                pubsub.psubscribe(CHANNEL_PATTERN)
+                self._subscribed.set()
+                for message in pubsub.listen():
+                    self._relay(message)
+            except RedisError:
+                log.warning("inbox relay lost Redis; reconnecting")
+                time.sleep(1)
+
+    def _relay(self, message: dict) -> None:
+        user_id = user_id_of_channel(_text(message.get("channel")))
+        with self._lock:
+            targets = list(self._sockets.get(user_id, ())) if user_id is not None else []
+        if not targets:
+            return
+        try:
+            notification_id = int(json.loads(_text(message.get("data")))["notification_id"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("inbox relay ignored a malformed announcement")
+            return
+        with self.app.app_context():
+            try:
+                fragment = live_fragment(user_id, notification_id)
+            finally:
+                db.session.remove()
+        if fragment is None:
+            return
+        for ws in targets:
+            try:
+                ws.send(fragment)
+            except (ConnectionClosed, OSError):
+                self.unregister(user_id, ws)
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value or "")
+
+
+def live_fragment(user_id: int, notification_id: int) -> str | None:
+    """The htmx out-of-band swap for a new item: the card on top of the list, and the badge."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    item = inbox_service.inbox_item_by_id(user, notification_id)
+    if item is None:
+        return None
+    return render_template(
+        "partials/_inbox_live_item.html", item=item, unread=inbox_service.unread_count(user)
+    )
+
+
+def _relay_for(app: Flask) -> InboxRelay:
+    relay = app.extensions.get("inbox_relay")
+    if relay is None:
+        with _relay_lock:
+            relay = app.extensions.setdefault("inbox_relay", InboxRelay(app))
+    return relay
+
+
+_relay_lock = threading.Lock()
+
+
+def _same_origin() -> bool:
+    """Browsers send Origin on WebSocket upgrades; refusing others stops cross-site hijacking."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # not a browser; the session cookie still has to be valid
+    allowed = {urlsplit(request.host_url).netloc, urlsplit(current_app.config["PUBLIC_BASE_URL"]).netloc}
+    return urlsplit(origin).netloc in allowed
+
+
+bp = Blueprint("ws", __name__)
+
+
+@bp.before_request
+def only_signed_in_patients():
+    """Refuse the upgrade itself (plain HTTP 403) for anyone but a signed-in patient."""
+    if not current_user.is_authenticated or current_user.role is not Role.PATIENT or not _same_origin():
+        abort(403)
+
+
+@sock.route("/ws/inbox", bp=bp)
+def inbox_socket(ws):
+    """Live inbox for the signed-in patient."""
+    user_id = current_user.id
+    db.session.remove()  # hold no database connection while the socket is open
+    relay = _relay_for(current_app._get_current_object())
+    relay.register(user_id, ws)
+    try:
+        while True:
+            message = ws.receive(timeout=RECEIVE_TIMEOUT)
+            if message is None:
+                continue
+            reply = answer_client_message(message)
+            if reply is not None:
+                ws.send(reply)
+    except ConnectionClosed:
+        pass
+    finally:
+        relay.unregister(user_id, ws)
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+def answer_client_message(message: str | bytes) -> str | None:
+    """Clients may only ping; anything else gets a clear error, never an exception."""
+    if isinstance(message, bytes) or len(message) > MAX_CLIENT_MESSAGE:
+        return json.dumps({"error": f"send JSON text of at most {MAX_CLIENT_MESSAGE} characters"})
+    try:
+        payload = json.loads(message)
+    except ValueError:
+        return json.dumps({"error": "messages must be JSON"})
+    if not isinstance(payload, dict) or payload.get("type") != "ping":
+        return json.dumps({"error": "unknown message; the only one accepted is {\"type\": \"ping\"}"})
+    return json.dumps({"type": "pong"})
