@@ -15,13 +15,14 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid, parsedate_to_datetime
+from email.utils import formataddr, formatdate, make_msgid
 from typing import Any, Self
 
 import requests
 from sendgrid.helpers.mail import ApiKeyIncludedException, CustomArg, From, Mail, To
 
 from app.channels.base import DeliveryResult, OutboundMessage, Outcome
+from app.channels.http_errors import is_retryable_status, retry_after_seconds
 from app.models.enums import Channel
 
 SENDGRID_DEFAULT_URL = "https://api.sendgrid.com"
@@ -84,9 +85,8 @@ class SendGridEmailProvider:
         if 200 <= status < 300:
             message_id = response.headers.get("X-Message-Id")
             return self._result(Outcome.OK, provider_message_id=message_id, http_status=status)
-        retryable = status >= 500 or status in (408, 429)
         return self._result(
-            Outcome.RETRYABLE if retryable else Outcome.PERMANENT,
+            Outcome.RETRYABLE if is_retryable_status(status) else Outcome.PERMANENT,
             http_status=status,
             error=_sendgrid_error(response),
             retry_after=_sendgrid_retry_after(response) if status == 429 else None,
@@ -142,16 +142,8 @@ def _sendgrid_error(response: requests.Response) -> str:
 
 def _sendgrid_retry_after(response: requests.Response) -> float | None:
     """Seconds to wait: Retry-After when present, else SendGrid's X-RateLimit-Reset epoch."""
-    value = response.headers.get("Retry-After")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-        except (TypeError, ValueError):
-            return None
+    if response.headers.get("Retry-After"):
+        return retry_after_seconds(response.headers["Retry-After"])
     reset = response.headers.get("X-RateLimit-Reset")
     try:
         return max(0.0, float(reset) - datetime.now(UTC).timestamp()) if reset else None

@@ -19,6 +19,7 @@ from firebase_admin import _http_client, credentials, exceptions, messaging
 from google.auth import exceptions as auth_exceptions
 
 from app.channels.base import DeliveryResult, OutboundMessage, Outcome
+from app.channels.http_errors import is_retryable_status, retry_after_seconds
 from app.models.enums import Channel
 
 # The data key that carries the notification's reference, so the app can open it.
@@ -219,10 +220,10 @@ def _classify(exc: exceptions.FirebaseError) -> _DeviceFailure:
     if status is None:
         # No answer at all: timeout, refused or reset connection.
         return _DeviceFailure(Outcome.RETRYABLE, label)
-    if status >= 500 or status in (408, 429):
+    if is_retryable_status(status):
         retry_after = None
         if status == 429:
-            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         return _DeviceFailure(Outcome.RETRYABLE, label, status, retry_after)
     return _DeviceFailure(Outcome.PERMANENT, label, status)
 
@@ -248,10 +249,3 @@ def _auth_failure(exc: auth_exceptions.GoogleAuthError) -> _DeviceFailure:
         return _DeviceFailure(Outcome.RETRYABLE, "oauth token unavailable")
     return _DeviceFailure(Outcome.PERMANENT, "oauth token refused")
 
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header; FCM sends delta-seconds."""
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None

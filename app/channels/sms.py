@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Self
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
@@ -23,6 +21,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from app.channels.base import DeliveryResult, OutboundMessage, Outcome
+from app.channels.http_errors import is_retryable_status, retry_after_seconds
 from app.models.enums import Channel
 
 # Twilio error codes that mean this recipient cannot get SMS from us: retrying never helps.
@@ -153,13 +152,13 @@ class TwilioSmsProvider:
         code = exc.code
         if code in RECIPIENT_ERROR_CODES:
             outcome = Outcome.PERMANENT
-        elif status >= 500 or status in (408, 429):
+        elif is_retryable_status(status):
             outcome = Outcome.RETRYABLE
         else:
             outcome = Outcome.PERMANENT
         retry_after = None
         if status == 429 and response is not None:
-            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         return self._result(
             outcome,
             http_status=status,
@@ -170,16 +169,3 @@ class TwilioSmsProvider:
     def _result(self, outcome: Outcome, **fields: Any) -> DeliveryResult:
         return DeliveryResult(outcome=outcome, provider=self.name, **fields)
 
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None

@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from app.channels.base import DeliveryResult, OutboundMessage, Outcome
+from app.channels.base import DeliveryResult, OutboundMessage, Outcome, Provider
 from app.channels.registry import get_provider
 from app.clock import utcnow
 from app.extensions import db, get_redis
@@ -257,22 +257,23 @@ def _send_all(app: Flask, to_send: list[tuple[Any, OutboundMessage]]):
     """Yield (row, result, latency in ms) for every message.
 
     One message goes out on this thread; a batch goes through the process's pool, whose
-    threads keep their provider connections open from one batch to the next.
+    threads keep their provider connections open from one batch to the next. Providers are
+    looked up here, in the app context, and handed to the pool threads.
     """
     if not to_send:
         return
+    providers = {message.channel: get_provider(app, message.channel) for _, message in to_send}
     if len(to_send) == 1:
         row, message = to_send[0]
-        yield row, *_timed_send(app, message)
+        yield row, *_timed_send(providers[message.channel], message)
         return
     pool = _pool(app)
-    futures = [(row, pool.submit(_timed_send, app, message)) for row, message in to_send]
+    futures = [(row, pool.submit(_timed_send, providers[message.channel], message)) for row, message in to_send]
     for row, future in futures:
         yield row, *future.result()
 
 
-def _timed_send(app: Flask, message: OutboundMessage) -> tuple[DeliveryResult, int]:
-    provider = get_provider(app, message.channel)
+def _timed_send(provider: Provider, message: OutboundMessage) -> tuple[DeliveryResult, int]:
     started = time.perf_counter()
     try:
         result = provider.send(message)

@@ -234,7 +234,8 @@ def _build_rows(
             try:
                 rendered = composer.render(choice.channel, patient.locale, context)
             except RenderError as exc:
-                errors.setdefault("template" if checked.template_key else "body", str(exc).capitalize())
+                message = str(exc)
+                errors.setdefault("template" if checked.template_key else "body", message[:1].upper() + message[1:])
                 continue
             if not choice.deliverable:
                 reasons[len(rows)] = choice.suppressed_reason

@@ -11,7 +11,7 @@ from app.services.default_templates import DEFAULT_TEMPLATES
 
 def install_default_templates() -> int:
     """Add every default template the clinic does not have yet; edited ones are kept."""
-    existing = set(db.session.execute(sa.select(Template.key, Template.channel, Template.locale)).tuples())
+    existing = {tuple(row) for row in db.session.execute(sa.select(Template.key, Template.channel, Template.locale))}
     added = 0
     for (key, channel, locale), (subject, body) in DEFAULT_TEMPLATES.items():
         if (key, channel, locale) not in existing:

@@ -70,14 +70,14 @@ def test_sends_plain_text_only_when_there_is_no_html(provider, fake_sendgrid):
     assert received["html"] is None
 
 
-def test_authenticates_with_the_api_key(fake_sendgrid):
+def test_a_rejected_api_key_is_retried_so_an_operator_can_fix_it(fake_sendgrid):
     provider = SendGridEmailProvider.from_settings(fake_sendgrid.settings(SENDGRID_API_KEY="bad"))
     try:
         result = provider.send(email())
     finally:
         provider.close()
 
-    assert result.outcome is Outcome.PERMANENT
+    assert result.outcome is Outcome.RETRYABLE
     assert result.http_status == 401
     assert fake_sendgrid.received == []
 

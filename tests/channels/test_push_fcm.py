@@ -109,13 +109,13 @@ def test_tokens_this_sender_can_never_use_are_reported_invalid(provider, fake_fc
     assert result.invalid_tokens == (OLD_PHONE,)
 
 
-def test_other_permanent_errors_keep_the_token(provider, fake_fcm):
+def test_an_upstream_auth_error_is_retried_and_keeps_the_token(provider, fake_fcm):
     # A 401 makes google-auth fetch a new OAuth token and resend (twice), so fail every time.
     fake_fcm.fail_for(PHONE, "permanent", code="THIRD_PARTY_AUTH_ERROR")
 
     result = provider.send(push(PHONE))
 
-    assert result.outcome is Outcome.PERMANENT
+    assert result.outcome is Outcome.RETRYABLE
     assert result.invalid_tokens == ()
 
 

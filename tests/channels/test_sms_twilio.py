@@ -51,14 +51,14 @@ def test_sends_the_body_to_the_recipient_from_the_configured_number(provider, fa
     assert result.provider_message_id == received["sid"]
 
 
-def test_authenticates_with_the_account_sid_and_auth_token(fake_twilio):
+def test_wrong_credentials_are_retried_so_an_operator_can_fix_them(fake_twilio):
     provider = TwilioSmsProvider.from_settings(fake_twilio.settings(TWILIO_AUTH_TOKEN="wrong"))
     try:
         result = provider.send(sms())
     finally:
         provider.close()
 
-    assert result.outcome is Outcome.PERMANENT
+    assert result.outcome is Outcome.RETRYABLE
     assert result.http_status == 401
     assert fake_twilio.received == []
 
@@ -143,12 +143,12 @@ def test_recipient_error_codes_are_permanent_and_sent_once(provider, fake_twilio
 
 
 def test_other_client_errors_are_permanent(provider, fake_twilio):
-    fake_twilio.fail_next("permanent", code=20003, status=403)
+    fake_twilio.fail_next("permanent", code=21602, status=400)
 
     result = provider.send(sms())
 
     assert result.outcome is Outcome.PERMANENT
-    assert result.http_status == 403
+    assert result.http_status == 400
 
 
 def test_refused_connection_is_retryable(fake_twilio, unused_port):

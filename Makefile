@@ -1,0 +1,49 @@
+# Two commands: `make run` starts the product on its embedded defaults; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-dev chromium bench clean
+
+run: $(VENV)/.installed .env
+	$(BIN)/python -m app.devserver
+
+test: $(VENV)/.installed-dev .env chromium
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# A local .env with a random SECRET_KEY, made once from the documented example.
+.env: | .env.example
+	sed "s/^SECRET_KEY=.*/SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')/" .env.example > $@
+	chmod 600 $@
+
+# Browser tests drive Debian's Chromium. Install it when we can; otherwise say so plainly
+# (the browser tests then skip, except in CI where they must run).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Chromium for the browser tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  fi; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$CI" = true ]; then echo "Chromium is required in CI and could not be installed"; exit 1; fi; \
+	  echo "NOTE: Chromium is not installed and could not be installed here: the browser tests will be SKIPPED."; }
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/delivery.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
