@@ -83,7 +83,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     environ = os.environ if environ is None else environ
     settings: dict[str, Any] = {}
     for name, (default, parse) in _SETTINGS.items():
-        settings[name] = parse(environ.get(name, default))
+        settings[name] = parse(environ.get(name) or default)  # empty means "use the default"
     if settings["REDIS_URL"] is None and EMBEDDED_REDIS_URL_FILE.exists():
         settings["REDIS_URL"] = EMBEDDED_REDIS_URL_FILE.read_text().strip()
     return settings
