@@ -1,0 +1,1 @@
+"""Benchmarks: `python bench/delivery.py` (see bench/README.md)."""
