@@ -16,7 +16,7 @@ from collections import defaultdict
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, current_app, render_template, request
-from flask_login import current_user
+from flask_login import current_user, login_user
 from redis.exceptions import RedisError
 from simple_websocket import ConnectionClosed
 
@@ -33,6 +33,14 @@ RECEIVE_TIMEOUT = 25  # seconds between pings we answer; also how often a dead s
 
 
 class InboxRelay:
+    """Holds this process's open inbox sockets and the one subscriber that feeds them.
+
+    The subscriber thread runs only while sockets are open: it starts with the first and
+    stops, unsubscribing, a little after the last one closes.
+    """
+
+    IDLE_SECONDS = 5.0
+
     def __init__(self, app: Flask):
         self.app = app
         self._sockets: dict[int, set] = defaultdict(set)
@@ -44,8 +52,10 @@ class InboxRelay:
         with self._lock:
             self._sockets[user_id].add(ws)
             if self._thread is None:
+                self._subscribed.clear()
                 self._thread = threading.Thread(target=self._listen, name="inbox-relay", daemon=True)
                 self._thread.start()
+        # Announcements made before the subscription is live would be missed.
         self._subscribed.wait(timeout=5)
 
     def unregister(self, user_id: int, ws) -> None:
@@ -57,17 +67,37 @@ class InboxRelay:
                     del self._sockets[user_id]
 
     def _listen(self) -> None:
+        idle_since: float | None = None
+        pubsub = None
         while True:
             try:
-                with self.app.app_context():
-                    pubsub = get_redis().pubsub(ignore_subscribe_messages=True)
-                pubsub.psubscribe(CHANNEL_PATTERN)
-                self._subscribed.set()
-                for message in pubsub.listen():
-                    self._relay(message)
+                if pubsub is None:
+                    with self.app.app_context():
+                        pubsub = get_redis().pubsub(ignore_subscribe_messages=True)
+                    pubsub.psubscribe(CHANNEL_PATTERN)
+                    self._subscribed.set()
+                message = pubsub.get_message(timeout=1.0)
+                if message is not None:
+                    self._relay_safely(message)
             except RedisError:
                 log.warning("inbox relay lost Redis; reconnecting")
+                pubsub = _closed(pubsub)
                 time.sleep(1)
+            with self._lock:
+                if self._sockets:
+                    idle_since = None
+                    continue
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since >= self.IDLE_SECONDS:
+                    self._thread = None
+                    break
+        _closed(pubsub)
+
+    def _relay_safely(self, message: dict) -> None:
+        try:
+            self._relay(message)
+        except Exception:  # one bad item must not stop the relay for everyone
+            log.exception("inbox relay could not forward an item")
 
     def _relay(self, message: dict) -> None:
         user_id = user_id_of_channel(_text(message.get("channel")))
@@ -80,7 +110,8 @@ class InboxRelay:
         except (ValueError, KeyError, TypeError):
             log.warning("inbox relay ignored a malformed announcement")
             return
-        with self.app.app_context():
+        # Rendered as the patient would see it on a page: their zone, language, and links.
+        with self.app.test_request_context(base_url=self.app.config["PUBLIC_BASE_URL"]):
             try:
                 fragment = live_fragment(user_id, notification_id)
             finally:
@@ -94,6 +125,15 @@ class InboxRelay:
                 self.unregister(user_id, ws)
 
 
+def _closed(pubsub) -> None:
+    if pubsub is not None:
+        try:
+            pubsub.close()
+        except RedisError:
+            pass
+    return None
+
+
 def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value or "")
 
@@ -103,6 +143,7 @@ def live_fragment(user_id: int, notification_id: int) -> str | None:
     user = db.session.get(User, user_id)
     if user is None or not user.active:
         return None
+    login_user(user)  # for this render only: the request context is thrown away after it
     item = inbox_service.inbox_item_by_id(user, notification_id)
     if item is None:
         return None

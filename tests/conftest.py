@@ -87,6 +87,7 @@ def _app(database_url: str, redis_url: str) -> Iterator[Flask]:
     from flask_migrate import upgrade
 
     app = create_app(base_settings(database_url, redis_url))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()
     yield app
@@ -141,6 +142,30 @@ def use_settings(app: Flask):
 @pytest.fixture
 def redis(app: Flask) -> Redis:
     return app.extensions["redis"]
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests do not share request state.
+
+    Tests keep an app context open to call services directly, and Flask reuses an open app
+    context for requests, so what extensions keep on `g` for one request (Flask-Login's user,
+    Flask-WTF's CSRF token) would leak into the next client's. Each request here starts with
+    an empty `g`, as in production.
+    """
+
+    def open(self, *args, **kwargs):
+        from flask import g
+
+        _empty(g)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _empty(g)
+
+
+def _empty(namespace) -> None:
+    for name in list(namespace):
+        namespace.pop(name)
 
 
 @pytest.fixture
@@ -251,3 +276,43 @@ def queued_job_ids(redis: Redis) -> dict[str, list[str]]:
         found[name] = queue.get_job_ids()
         found[f"scheduled:{name}"] = queue.scheduled_job_registry.get_job_ids()
     return found
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served by a real threaded HTTP server, for sockets and browsers; yields its URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def worker_process(app: Flask) -> Iterator[None]:
+    """A real `python worker.py` on the test database and Redis, stopped after the test."""
+    import signal
+    import subprocess
+    import sys
+
+    env = dict(
+        os.environ,
+        SECRET_KEY=TEST_SECRET_KEY,
+        DATABASE_URL=app.config["DATABASE_URL"],
+        REDIS_URL=app.config["REDIS_URL"],
+        PUBLIC_BASE_URL=app.config["PUBLIC_BASE_URL"],
+    )
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen([sys.executable, "worker.py"], cwd=root, env=env)
+    yield
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -108,7 +108,6 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
             quiet_until = quiet_hours_end(row.quiet_hours_start, row.quiet_hours_end, row.timezone, now)
         if quiet_until is not None:
             _defer(outcomes, row, quiet_until, now)
-            report.deferred += 1
             continue
         reason = _opted_out_reason(row, tokens)
         if reason is not None:
@@ -137,14 +136,14 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
         user_of = {r.id: r.user_id for r in in_app}
         outcomes.live.extend((user_of[nid], nid) for nid in delivered)
 
-    _write(outcomes)
+    applied = _write(outcomes, now)
     _invalidate_devices(outcomes.invalid_tokens, now)
     db.session.commit()
 
     redis = get_redis()
     publish_inbox_items(redis, outcomes.live)
     enqueue_jobs(redis, outcomes.jobs(), timeout=config["JOB_TIMEOUT_SECONDS"])
-    for update in outcomes.updates:
+    for update in applied:
         status = update["b_status"]
         if status is Status.SENT:
             report.sent += 1
@@ -152,6 +151,8 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
             report.retried += 1
         elif status is Status.FAILED:
             report.failed += 1
+        elif status is Status.SCHEDULED:
+            report.deferred += 1
     return report
 
 
@@ -362,20 +363,39 @@ def _blank_update(notification_id: int, now: datetime) -> dict[str, Any]:
     return update
 
 
-def _write(outcomes: _Outcomes) -> None:
-    """Every per-row outcome in one executemany UPDATE, guarded on `sending`; then the events."""
+def _write(outcomes: _Outcomes, now: datetime) -> list[dict[str, Any]]:
+    """Every per-row outcome in one executemany UPDATE, guarded on `sending`, then the events
+    of the rows that took it; returns the updates that applied."""
     for update in outcomes.updates:
         if not can_transition(Status.SENDING, update["b_status"]):
             raise ValueError(f"illegal transition sending -> {update['b_status']}")
-    if outcomes.updates:
-        table = Notification.__table__
-        stmt = (
-            sa.update(table)
-            .where(table.c.id == sa.bindparam("b_id"), table.c.status == Status.SENDING)
-            .values({name: sa.bindparam(f"b_{name}") for name in (*_UPDATE_FIELDS, "updated_at")})
+    if not outcomes.updates:
+        record_events(outcomes.events)
+        return []
+    table = Notification.__table__
+    stmt = (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("b_id"), table.c.status == Status.SENDING)
+        .values({name: sa.bindparam(f"b_{name}") for name in (*_UPDATE_FIELDS, "updated_at")})
+    )
+    result = db.session.execute(stmt, outcomes.updates)
+    applied = outcomes.updates
+    if result.rowcount != len(outcomes.updates):
+        # A row left `sending` meanwhile: only the sweeper does that, for a job that overran
+        # its timeout. Keep the history true: events only for rows that took our outcome.
+        found = dict(
+            db.session.execute(
+                sa.select(Notification.id, Notification.status).where(
+                    Notification.id.in_([u["b_id"] for u in outcomes.updates]),
+                    Notification.updated_at == now,
+                )
+            )
         )
-        db.session.execute(stmt, outcomes.updates)
-    record_events(outcomes.events)
+        applied = [u for u in outcomes.updates if found.get(u["b_id"]) is u["b_status"]]
+        log.warning("%d outcome(s) arrived after their rows were recovered", len(outcomes.updates) - len(applied))
+    applied_ids = {u["b_id"] for u in applied}
+    record_events([e for e in outcomes.events if e["notification_id"] in applied_ids])
+    return applied
 
 
 def _invalidate_devices(tokens: set[str], now: datetime) -> None:

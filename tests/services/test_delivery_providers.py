@@ -1,0 +1,222 @@
+"""The pipeline driving the real provider SDKs against the local fakes: outcomes, retries, faults."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.channels.registry import get_provider
+from app.extensions import db
+from app.models import Device, Notification, NotificationEvent
+from app.models.enums import Channel
+from app.models.status import Status
+from app.services.outbox import SendRequest, create_send
+from tests import factories
+from tests.conftest import queued_job_ids
+
+
+def send(sender, patients, channels, **fields):
+    values = {"type": "treatment_update", "recipient_ids": [p.id for p in patients], "channels": channels,
+              "title": "Update", "body": "Rest well after your session."}
+    values.update(fields)
+    return create_send(sender, SendRequest(**values))
+
+
+def the_row() -> Notification:
+    db.session.expire_all()
+    [row] = db.session.scalars(sa.select(Notification)).all()
+    return row
+
+
+def kinds(row: Notification) -> list[str]:
+    stmt = sa.select(NotificationEvent.kind).where(NotificationEvent.notification_id == row.id).order_by(NotificationEvent.id)
+    return [k.value for k in db.session.scalars(stmt)]
+
+
+@pytest.fixture
+def twilio(fake_twilio, use_settings):
+    use_settings(**fake_twilio.settings(SMS_PUSH_BODIES="full"))
+    return fake_twilio
+
+
+def test_sms_goes_through_twilio_with_a_status_callback(run_worker, twilio, practitioner, patient):
+    send(practitioner, [patient], ["sms"])
+    run_worker()
+    row = the_row()
+    [received] = twilio.received
+    assert (received["to"], received["body"]) == ("+919876543210", "Rest well after your session.")
+    assert received["status_callback"] == "http://localhost/webhooks/twilio/status"
+    assert (row.status, row.provider, row.provider_message_id) == (Status.SENT, "twilio", received["sid"])
+
+
+def test_a_server_error_is_retried_with_backoff_then_sent(run_worker, redis, twilio, practitioner, patient):
+    twilio.fail_next("server_error")
+    started = datetime.now(UTC)
+    send(practitioner, [patient], ["sms"])
+    run_worker()
+    row = the_row()
+    assert (row.status, row.attempts) == (Status.QUEUED, 1)
+    assert started + timedelta(seconds=15) <= row.next_attempt_at <= datetime.now(UTC) + timedelta(seconds=31)
+    assert queued_job_ids(redis)["scheduled:default"] == [row.job_id]
+    run_worker(scheduled=True)
+    row = the_row()
+    assert (row.status, row.attempts) == (Status.SENT, 2)
+    assert kinds(row) == ["queued", "retry", "sent"]
+    assert len(twilio.received) == 1
+
+
+def test_the_failed_attempt_is_logged_with_http_status_and_error(run_worker, twilio, practitioner, patient):
+    twilio.fail_next("server_error")
+    send(practitioner, [patient], ["sms"])
+    run_worker()
+    event = db.session.scalars(sa.select(NotificationEvent).where(NotificationEvent.kind == "retry")).one()
+    assert (event.provider, event.http_status) == ("twilio", 500)
+    assert "500" in event.error and event.latency_ms is not None
+
+
+def test_a_429_waits_at_least_the_retry_after(run_worker, twilio, practitioner, patient):
+    twilio.fail_next("rate_limited", retry_after=600)
+    send(practitioner, [patient], ["sms"])
+    run_worker()
+    row = the_row()
+    assert row.status is Status.QUEUED
+    assert row.next_attempt_at >= datetime.now(UTC) + timedelta(seconds=590)
+
+
+def test_a_timeout_is_retried(run_worker, twilio, practitioner, patient):
+    twilio.fail_next("timeout")
+    send(practitioner, [patient], ["sms"])
+    run_worker()
+    assert (the_row().status, the_row().error_message) == (Status.QUEUED, "twilio timed out")
+
+
+def test_an_invalid_number_fails_at_once_without_retry(run_worker, redis, twilio, practitioner, patient):
+    twilio.fail_for(patient.phone, "permanent", code=21211)
+    send(practitioner, [patient], ["sms"])
+    run_worker()
+    row = the_row()
+    assert row.status is Status.FAILED and row.failed_at is not None
+    assert "21211" in row.status_reason
+    assert patient.phone not in row.status_reason
+    assert twilio.attempts == 1
+    assert queued_job_ids(redis)["scheduled:default"] == []
+
+
+def test_retries_stop_after_the_last_attempt(app, run_worker, twilio, practitioner, patient):
+    app.config["MAX_ATTEMPTS"] = 3
+    twilio.fail_for(patient.phone, "server_error")
+    send(practitioner, [patient], ["sms"])
+    for _ in range(3):
+        run_worker(scheduled=True)
+    row = the_row()
+    assert (row.status, row.attempts) == (Status.FAILED, 3)
+    assert row.status_reason.startswith("gave up after 3 attempts")
+    assert kinds(row) == ["queued", "retry", "retry", "failed"]
+    run_worker(scheduled=True)
+    assert twilio.attempts == 3
+
+
+def test_one_bad_number_in_a_group_does_not_hold_back_the_rest(run_worker, twilio, practitioner):
+    patients = [factories.create_patient(practitioner=practitioner, phone=f"+9198000001{i:02d}",
+                                         preferred_channels=["sms"]) for i in range(5)]
+    twilio.fail_for(patients[2].phone, "permanent", code=21614)
+    send(practitioner, patients, ["sms"])
+    run_worker()
+    statuses = {n.user_id: n.status for n in db.session.scalars(sa.select(Notification))}
+    assert statuses.pop(patients[2].id) is Status.FAILED
+    assert set(statuses.values()) == {Status.SENT}
+
+
+def test_a_batch_reuses_keep_alive_connections(app, run_worker, twilio, practitioner):
+    patients = factories.create_patients(30, practitioner=practitioner, phone="+919800000200",
+                                         preferred_channels=["sms"])
+    send(practitioner, patients, ["sms"])
+    send(practitioner, patients, ["sms"])
+    run_worker()
+    assert len(twilio.received) == 60
+    assert twilio.connections <= app.config["DELIVERY_CONCURRENCY"]
+
+
+def test_a_provider_that_raises_loses_nothing(app, run_worker, twilio, practitioner, patient, monkeypatch):
+    provider = get_provider(app, Channel.SMS)
+
+    def broken(message):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(provider, "send", broken)
+    send(practitioner, [patient], ["sms"])
+    run_worker()
+    row = the_row()
+    assert (row.status, row.error_message) == (Status.QUEUED, "provider error: RuntimeError")
+
+
+def test_email_goes_through_sendgrid_with_its_reference(run_worker, fake_sendgrid, use_settings, practitioner, patient):
+    use_settings(**fake_sendgrid.settings())
+    send(practitioner, [patient], ["email"])
+    run_worker()
+    row = the_row()
+    [received] = fake_sendgrid.received
+    assert received["to"] == "priya@clinic.test"
+    assert received["custom_args"] == {"notification": row.public_id}
+    assert "Rest well" in received["html"]
+    assert (row.status, row.provider) == (Status.SENT, "sendgrid")
+
+
+def test_email_goes_through_smtp(run_worker, fake_smtp, use_settings, practitioner, patient):
+    use_settings(**fake_smtp.settings())
+    send(practitioner, [patient], ["email"])
+    run_worker()
+    row = the_row()
+    assert (row.status, row.provider) == (Status.SENT, "smtp")
+    assert [m["to"] for m in fake_smtp.received] == ["priya@clinic.test"]
+
+
+def test_push_goes_to_every_valid_device(run_worker, fake_fcm, use_settings, practitioner):
+    use_settings(**fake_fcm.settings())
+    patient = factories.create_patient(practitioner=practitioner, preferred_channels=["push"], devices=2)
+    send(practitioner, [patient], ["push"])
+    run_worker()
+    assert sorted(m["token"] for m in fake_fcm.received) == [f"device-{patient.id}-0", f"device-{patient.id}-1"]
+    assert the_row().status is Status.SENT
+
+
+def test_an_unregistered_device_is_invalidated_and_the_others_still_get_it(run_worker, fake_fcm, use_settings, practitioner):
+    use_settings(**fake_fcm.settings())
+    patient = factories.create_patient(practitioner=practitioner, preferred_channels=["push"], devices=2)
+    fake_fcm.fail_for(f"device-{patient.id}-0", "permanent", code="UNREGISTERED")
+    send(practitioner, [patient], ["push"])
+    run_worker()
+    assert the_row().status is Status.SENT
+    devices = {d.token: d.invalidated_at for d in db.session.scalars(sa.select(Device))}
+    assert devices[f"device-{patient.id}-0"] is not None
+    assert devices[f"device-{patient.id}-1"] is None
+
+
+def test_push_to_only_gone_devices_fails_and_later_sends_are_suppressed(run_worker, fake_fcm, use_settings, practitioner):
+    use_settings(**fake_fcm.settings())
+    patient = factories.create_patient(practitioner=practitioner, preferred_channels=["push"], devices=1)
+    fake_fcm.fail_for(f"device-{patient.id}-0", "permanent", code="UNREGISTERED")
+    send(practitioner, [patient], ["push"])
+    run_worker()
+    assert the_row().status is Status.FAILED
+    [later] = send(practitioner, [patient], ["push"]).items
+    assert (later.status, later.reason) == (Status.SUPPRESSED, "no push device")
+
+
+def test_an_outcome_arriving_after_the_row_was_recovered_is_not_recorded(app, run_worker, twilio, practitioner,
+                                                                         patient, monkeypatch):
+    provider = get_provider(app, Channel.SMS)
+    real_send = provider.send
+
+    def send_while_the_sweeper_recovers(message):
+        with db.engine.begin() as connection:  # another actor, on its own connection
+            connection.execute(sa.update(Notification).values(
+                status=Status.QUEUED, job_id="deliver-recovered", updated_at=datetime.now(UTC)))
+        return real_send(message)
+
+    monkeypatch.setattr(provider, "send", send_while_the_sweeper_recovers)
+    send(practitioner, [patient], ["sms"])
+    run_worker()
+    row = the_row()
+    assert (row.status, row.job_id) == (Status.QUEUED, "deliver-recovered")
+    assert kinds(row) == ["queued"]

@@ -1,0 +1,103 @@
+"""Recovering lost work: nothing is lost while the database is up."""
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Notification, NotificationEvent
+from app.models.status import Status
+from app.services.outbox import SendRequest, create_send
+from app.services.sweeper import sweep
+from tests import factories
+from tests.conftest import queued_job_ids
+
+
+def send(sender, patients, **fields):
+    values = {"type": "treatment_update", "recipient_ids": [p.id for p in patients], "channels": ["in_app"],
+              "title": "Update", "body": "Rest well."}
+    values.update(fields)
+    return create_send(sender, SendRequest(**values))
+
+
+def rows() -> list[Notification]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(Notification).order_by(Notification.id)))
+
+
+def later(seconds: float = 120) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def test_due_work_whose_job_was_flushed_from_redis_is_requeued(run_worker, redis, practitioner, patient):
+    send(practitioner, [patient])
+    redis.flushdb()
+    report = sweep(now=later())
+    assert report.requeued == 1
+    run_worker()
+    assert rows()[0].status is Status.DELIVERED
+
+
+def test_requeued_work_gets_a_new_job_and_an_event(redis, practitioner, patient):
+    send(practitioner, [patient])
+    old_job = rows()[0].job_id
+    redis.flushdb()
+    sweep(now=later())
+    [row] = rows()
+    assert row.job_id != old_job
+    assert queued_job_ids(redis)["default"] == [row.job_id]
+    assert "requeued" in [e.kind.value for e in db.session.scalars(sa.select(NotificationEvent))]
+
+
+def test_work_waiting_in_a_long_queue_is_left_alone(redis, practitioner, patient):
+    send(practitioner, [patient])
+    job_id = rows()[0].job_id
+    assert sweep(now=later()).requeued == 0
+    assert rows()[0].job_id == job_id
+    assert queued_job_ids(redis)["default"] == [job_id]
+
+
+def test_work_not_yet_past_the_grace_period_is_left_alone(redis, practitioner, patient):
+    send(practitioner, [patient])
+    redis.flushdb()
+    assert sweep().requeued == 0
+
+
+def test_scheduled_work_is_not_touched_before_it_is_due(redis, practitioner, patient):
+    send(practitioner, [patient], scheduled_at=datetime.now(UTC) + timedelta(hours=2))
+    redis.flushdb()
+    assert sweep(now=later()).requeued == 0
+    assert sweep(now=later(2 * 3600 + 60)).requeued == 1
+
+
+def test_work_a_dead_worker_claimed_is_recovered(app, run_worker, practitioner, patient):
+    send(practitioner, [patient])
+    [row] = rows()
+    db.session.execute(sa.update(Notification).values(status=Status.SENDING))
+    db.session.commit()
+    assert sweep(now=later(60)).recovered == 0  # might still be running
+    report = sweep(now=later(app.config["JOB_TIMEOUT_SECONDS"] + 120))
+    assert report.recovered == 1
+    assert rows()[0].status is Status.QUEUED
+    run_worker()
+    assert rows()[0].status is Status.DELIVERED
+
+
+def test_a_job_that_crashed_is_replaced(run_worker, redis, practitioner, patient):
+    from rq.job import Job
+
+    send(practitioner, [patient])
+    job = Job.fetch(rows()[0].job_id, connection=redis)
+    job.set_status("failed")
+    assert sweep(now=later()).requeued == 1
+
+
+def test_the_sweep_recovers_a_large_flushed_group(app, run_worker, redis, practitioner):
+    app.config["DELIVERY_BATCH_SIZE"] = 10
+    patients = factories.create_patients(35, practitioner=practitioner)
+    send(practitioner, patients)
+    redis.flushdb()
+    assert sweep(now=later()).requeued == 35
+    assert len(queued_job_ids(redis)["low"]) == 4
+    run_worker()
+    assert {r.status for r in rows()} == {Status.DELIVERED}
