@@ -64,7 +64,9 @@ def _init_extensions(app: Flask) -> None:
     from sqlalchemy import event
 
     from app import models  # noqa: F401  (registers every table)
-    from app.extensions import csrf, db, init_redis, login_manager, migrate, sock
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from app.extensions import csrf, db, init_limiter, init_redis, login_manager, migrate, sock
     from app.models.types import render_migration_type
 
     db.init_app(app)
@@ -80,6 +82,11 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     sock.init_app(app)
     init_redis(app)
+    init_limiter(app)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind N proxies, the client address and scheme come from their X-Forwarded-* headers.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_pragmas)

@@ -39,6 +39,8 @@ _SETTINGS: dict[str, tuple[str, Any]] = {
     "DEFAULT_TIMEZONE": ("Asia/Kolkata", str),
     "DEFAULT_LOCALE": ("en", str),
     "SESSION_COOKIE_SECURE": ("false", _flag),
+    "TRUSTED_PROXIES": ("0", int),
+    "LOGIN_RATE_LIMIT": ("10 per minute;100 per hour", str),
     # What SMS and push carry: "minimal" sends a notice and keeps the full text in the inbox
     # behind login; "full" sends the free text itself.
     "SMS_PUSH_BODIES": ("minimal", str),
@@ -54,6 +56,7 @@ _SETTINGS: dict[str, tuple[str, Any]] = {
     "TWILIO_BASE_URL": ("", _optional),
     "SENDGRID_API_KEY": ("", str),
     "SENDGRID_BASE_URL": ("", _optional),
+    "SENDGRID_WEBHOOK_PUBLIC_KEY": ("", str),
     "EMAIL_FROM": ("clinic@example.org", str),
     "EMAIL_FROM_NAME": ("Sutra Ayurveda Clinic", str),
     "SMTP_HOST": ("localhost", str),
@@ -73,6 +76,7 @@ _SETTINGS: dict[str, tuple[str, Any]] = {
     "JOB_TIMEOUT_SECONDS": ("600", int),
     "SWEEP_INTERVAL_SECONDS": ("30", float),
     "SWEEP_GRACE_SECONDS": ("30", float),
+    "WEBHOOK_MAX_AGE_SECONDS": ("300", int),
     "MAX_BODY_CHARS": ("5000", int),
     "MAX_RECIPIENTS": ("10000", int),
 }

@@ -71,10 +71,10 @@ def _raise_interrupt(signum, frame):
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
-    """Ask each child to stop (a terminal's Ctrl-C already did), then insist."""
+    """Ask each child to stop (SIGTERM: honoured even where SIGINT is ignored), then insist."""
     for child in children:
         if child.poll() is None:
-            child.send_signal(signal.SIGINT)
+            child.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_SECONDS
     for child in children:
         try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sock import Sock
@@ -31,12 +33,24 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 sock = Sock()
+# No default limits: only routes that guess at secrets (sign-in) are limited, per client address.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def init_redis(app) -> None:
     """One connection pool per process, shared by views, jobs and the inbox relay."""
     url = app.config["REDIS_URL"]
     app.extensions["redis"] = Redis.from_url(url, health_check_interval=30) if url else None
+
+
+def init_limiter(app) -> None:
+    """Counters live in Redis so every web process shares them (in memory with no Redis)."""
+    url = app.config["REDIS_URL"]
+    if url and url.startswith("unix://"):
+        url = "redis+unix://" + url.removeprefix("unix://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", url or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
 
 
 def get_redis() -> Redis:

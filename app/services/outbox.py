@@ -217,13 +217,8 @@ def _build_rows(
     reasons: dict[int, str] = {}
     errors: dict[str, str] = {}
     for patient in checked.recipients:
-        context = recipient_context(
-            patient_name=patient.name,
-            practitioner_name=patient.practitioner.name if patient.practitioner else config["CLINIC_NAME"],
-            clinic=config["CLINIC_NAME"],
-            inbox_url=config["PUBLIC_BASE_URL"].rstrip("/") + "/inbox",
-            data=checked.data,
-        )
+        practitioner = patient.practitioner
+        context = template_context(patient.name, practitioner.name if practitioner else None, checked.data)
         choices = choose_channels(
             patient,
             checked.channels,
@@ -282,15 +277,34 @@ def _users_with_push_devices(user_ids: Sequence[int]) -> set[int]:
     return set(db.session.scalars(stmt))
 
 
+def template_context(patient_name: str, practitioner_name: str | None, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What a template sees for one patient (also what the compose preview renders with)."""
+    config = current_app.config
+    return recipient_context(
+        patient_name=patient_name,
+        practitioner_name=practitioner_name or config["CLINIC_NAME"],
+        clinic=config["CLINIC_NAME"],
+        inbox_url=config["PUBLIC_BASE_URL"].rstrip("/") + "/inbox",
+        data=data,
+    )
+
+
 def _composer_for(checked: _Validated) -> Composer:
+    return composer_for_content(checked.type, checked.free_text, checked.template_key)
+
+
+def composer_for_content(
+    type_: NotificationType, free_text: FreeText | None, template_key: NotificationType | None
+) -> Composer:
+    """A composer with the stored templates of `template_key` loaded once."""
     config = current_app.config
     templates: dict[tuple[Channel, str], tuple[str, str]] = {}
-    if checked.template_key is not None:
-        stmt = sa.select(Template).where(Template.key == checked.template_key)
+    if template_key is not None:
+        stmt = sa.select(Template).where(Template.key == template_key)
         templates = {(t.channel, t.locale): (t.subject, t.body) for t in db.session.scalars(stmt)}
     return Composer(
-        checked.type,
-        free_text=checked.free_text,
+        type_,
+        free_text=free_text,
         templates=templates,
         default_locale=config["DEFAULT_LOCALE"],
         minimal_bodies=config["SMS_PUSH_BODIES"] != "full",

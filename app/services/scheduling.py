@@ -14,11 +14,12 @@ from flask import current_app
 
 from app.clock import utcnow
 from app.extensions import db, get_redis
-from app.models.notification import EventKind, Notification, NotificationGroup
+from app.models.notification import EventKind, Notification
 from app.models.status import PENDING, Status
 from app.models.user import User
 from app.services.access import visible_notifications
 from app.services.errors import Conflict, NotFound, ValidationError
+from app.services.monitoring import visible_group
 from app.services.outbox import check_schedule_time
 from app.services.transitions import change_status
 from app.tasks.dispatch import DeliveryJob, enqueue_jobs, new_job_id
@@ -48,14 +49,10 @@ def cancel_notification(user: User, public_id: str) -> Notification:
 
 def cancel_group(user: User, group_public_id: str) -> int:
     """Cancel every notification of a send that has not gone out; returns how many."""
-    group = db.session.scalar(sa.select(NotificationGroup).where(NotificationGroup.public_id == group_public_id))
-    if group is None:
-        raise NotFound("No such send")
+    group = visible_group(user, group_public_id)
     ids = list(
         db.session.scalars(
-            visible_notifications(user)
-            .where(Notification.group_id == group.id, Notification.status.in_(PENDING))
-            .with_only_columns(Notification.id)
+            sa.select(Notification.id).where(Notification.group_id == group.id, Notification.status.in_(PENDING))
         )
     )
     if not ids:

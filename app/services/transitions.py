@@ -32,6 +32,7 @@ def change_status(
     values: Mapping[str, Any] | None = None,
     detail: str | None = None,
     actor_id: int | None = None,
+    provider: str | None = None,
     now: datetime | None = None,
 ) -> list[int]:
     """Move every listed notification that may legally reach `target`; return those moved."""
@@ -54,7 +55,7 @@ def change_status(
     record_events(
         [
             {"notification_id": nid, "kind": kind, "status": target, "detail": detail,
-             "actor_id": actor_id, "created_at": now}
+             "actor_id": actor_id, "provider": provider, "created_at": now}
             for nid in moved
         ]
     )

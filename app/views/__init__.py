@@ -7,11 +7,14 @@ from flask import Flask
 
 def register_views(app: Flask) -> None:
     from app import ws
-    from app.views import auth, errors, filters, home, inbox
+    from app.views import admin, auth, dashboard, errors, filters, home, inbox, webhooks
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(inbox.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(webhooks.bp)
     errors.register(app)
     filters.register(app)
     ws.register(app)

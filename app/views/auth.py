@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from app.extensions import db, login_manager
+from app.extensions import db, limiter, login_manager
 from app.forms.auth import LoginForm
 from app.models.user import User
 from app.services.accounts import authenticate
@@ -26,6 +26,11 @@ def load_user(user_id: str) -> User | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    methods=["POST"],
+    error_message="Too many sign-in attempts from here. Wait a minute, then try again.",
+)
 def login():
     """Sign in with email and password."""
     if current_user.is_authenticated:

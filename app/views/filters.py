@@ -28,6 +28,12 @@ def localtime(value: datetime | None, fmt: str = "medium") -> str:
     return format_datetime(value, format=fmt, tzinfo=viewer_zone(), locale=viewer_locale())
 
 
+def reject_key(mapping, key: str) -> dict:
+    """The mapping without `key` (for building "first page" links from the current filters)."""
+    return {k: v for k, v in dict(mapping).items() if k != key}
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(localtime)
     app.add_template_filter(paragraphs_html, name="paragraphs")
+    app.add_template_filter(reject_key)

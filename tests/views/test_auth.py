@@ -20,8 +20,8 @@ def test_every_other_page_needs_a_login(client, path):
     assert response.headers["Location"].startswith("/login")
 
 
-@pytest.mark.parametrize("user_fixture,landing", [("patient", "/inbox"), ("practitioner", "/dashboard"),
-                                                   ("admin", "/admin")])
+@pytest.mark.parametrize("user_fixture,landing", [("patient", "/inbox"), ("practitioner", "/monitor"),
+                                                   ("admin", "/admin/log")])
 def test_each_role_lands_on_its_home(request, login, user_fixture, landing):
     client = login(request.getfixturevalue(user_fixture))
     assert client.get("/").headers["Location"] == landing
@@ -106,3 +106,14 @@ def test_json_callers_get_json_errors(client):
     response = client.get("/no-such-page", headers={"Accept": "application/json"})
     assert response.status_code == 404
     assert response.get_json()["error"] == "not_found"
+
+
+def test_repeated_failed_sign_ins_are_slowed_down(client, patient):
+    responses = [log_in(client, patient, password="wrong guess!") for _ in range(11)]
+    assert [r.status_code for r in responses[:10]] == [422] * 10
+    assert responses[10].status_code == 429
+    assert "Too many sign-in attempts" in responses[10].get_data(as_text=True)
+
+
+def test_the_login_page_itself_is_not_limited(client):
+    assert all(client.get("/login").status_code == 200 for _ in range(15))

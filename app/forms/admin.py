@@ -1,0 +1,163 @@
+"""Forms of the admin area: the GET filters of the log, stats and users pages, and user actions.
+
+Filter forms read the query string and carry no CSRF token (they change nothing); every form
+that changes something is a POST with one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TelField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional, ValidationError
+
+from app.models.enums import Channel, Role
+from app.models.notification import EventKind
+from app.models.status import Status
+from app.models.user import User
+from app.services.contact import SUPPORTED_LOCALES
+from app.services.delivery_log import LogFilters, day_range, provider_choices
+from app.services.user_admin import CREATABLE_ROLES
+
+ANY = SelectChoice("", "Any")
+LANGUAGE_NAMES = {"en": "English", "hi": "हिन्दी (Hindi)"}
+COMMON_TIMEZONES = (
+    "Asia/Kolkata", "Asia/Kathmandu", "Asia/Colombo", "Asia/Dubai", "Asia/Singapore", "Europe/London",
+    "Europe/Berlin", "America/New_York", "America/Chicago", "America/Los_Angeles", "America/Toronto",
+    "Australia/Sydney", "UTC",
+)
+
+
+def _choices(members) -> list[SelectChoice]:
+    """"Any", then each member by its label."""
+    return [ANY] + [SelectChoice(m.value, getattr(m, "label", m.value.replace("_", " ").capitalize()))
+                    for m in members]
+
+
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+def printable(form, field) -> None:
+    """Refuse control characters: databases reject some (PostgreSQL refuses NUL outright)."""
+    if field.data and any(ord(c) < 32 and c not in "\t" for c in field.data):
+        raise ValidationError("Remove the control characters from this field")
+
+
+def plausible_day(form, field) -> None:
+    """Keep dates where day arithmetic and time zones work (and where any data can be)."""
+    if field.data and not FIRST_DAY <= field.data <= LAST_DAY:
+        raise ValidationError(f"Enter a date between {FIRST_DAY.year} and {LAST_DAY.year}")
+
+
+class GetForm(FlaskForm):
+    """A filter form bound to the query string."""
+
+    class Meta:
+        csrf = False
+
+    def __init__(self, args: MultiDict, **kwargs):
+        super().__init__(formdata=args, **kwargs)
+
+
+class DateRangeMixin:
+    """`from` and `to` dates (the viewer's local days), the end not before the start."""
+
+    date_from = DateField("From", name="from", validators=[Optional(), plausible_day])
+    date_to = DateField("To", name="to", validators=[Optional(), plausible_day])
+
+    def validate_date_to(self, field) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The end date must be on or after the start date")
+
+
+class DeliveryLogFilterForm(DateRangeMixin, GetForm):
+    patient = StringField("Patient", validators=[Optional(), Length(max=120), printable],
+                          description="Part of a name, or a patient's id number")
+    channel = SelectField("Channel", choices=_choices(Channel), default="")
+    provider = SelectField("Provider", default="")
+    status = SelectField("Resulting status", choices=_choices(Status), default="")
+    kind = SelectField("Event", choices=_choices(EventKind), default="")
+    attempts_only = BooleanField("Provider attempts only")
+
+    def __init__(self, args: MultiDict, **kwargs):
+        super().__init__(args, **kwargs)
+        self.provider.choices = [ANY] + [SelectChoice(name) for name in provider_choices()]
+
+    def filters(self, zone: ZoneInfo) -> LogFilters:
+        """The validated filters, dates taken as whole days in `zone`."""
+        starts, ends = day_range(self.date_from.data, self.date_to.data, zone)
+        return LogFilters(
+            starts=starts,
+            ends=ends,
+            patient=(self.patient.data or "").strip() or None,
+            channel=Channel(self.channel.data) if self.channel.data else None,
+            provider=self.provider.data or None,
+            status=Status(self.status.data) if self.status.data else None,
+            kind=EventKind(self.kind.data) if self.kind.data else None,
+            attempts_only=bool(self.attempts_only.data),
+        )
+
+
+class StatsRangeForm(DateRangeMixin, GetForm):
+    def range_or(self, default: tuple[date, date]) -> tuple[date, date]:
+        """The chosen days, each end defaulting to the default range's."""
+        return self.date_from.data or default[0], self.date_to.data or default[1]
+
+
+class UserFilterForm(GetForm):
+    role = SelectField("Role", choices=_choices(Role), default="")
+    q = StringField("Name or email", validators=[Optional(), Length(max=120), printable])
+
+
+class NewUserForm(FlaskForm):
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.value.capitalize()) for r in CREATABLE_ROLES],
+                       default=Role.PATIENT.value)
+    name = StringField("Full name", validators=[Length(max=120), printable])
+    email = EmailField("Email", validators=[Length(max=254), printable],
+                       description="Required for practitioners: they sign in with it")
+    phone = TelField("Phone", validators=[Length(max=32), printable], description="With the country code, like +91 98765 43210")
+    timezone = StringField("Time zone", validators=[Length(max=64), printable], default="Asia/Kolkata",
+                           description="Pick a common zone or type any name like Asia/Kolkata")
+    locale = SelectField("Language", choices=[SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in SUPPORTED_LOCALES],
+                         default="en")
+    practitioner_id = SelectField("Practitioner", default="", description="For patients: who looks after them")
+    password = PasswordField("Initial password", validators=[Length(max=512)],
+                             description="Required for practitioners; optional for patients")
+
+    # Service field names that differ from this form's.
+    FIELD_FOR = {"practitioner": "practitioner_id"}
+
+    def add_service_errors(self, errors: dict[str, str]) -> list[str]:
+        """Put each service error on its field; return those no field shows."""
+        leftover = []
+        for name, message in errors.items():
+            field = getattr(self, self.FIELD_FOR.get(name, name), None)
+            if field is None or name in ("csrf_token", "meta"):
+                leftover.append(message)
+            else:
+                field.errors = [*field.errors, message]
+        return leftover
+
+
+class AssignPractitionerForm(FlaskForm):
+    practitioner_id = SelectField("Practitioner", default="")
+
+
+def offer_practitioners(field: SelectField, practitioners: Iterable[User]) -> None:
+    """Fill a practitioner select: "None" first, then each practitioner by name."""
+    field.choices = [SelectChoice("", "None")] + [SelectChoice(str(p.id), p.name) for p in practitioners]
+
+
+def chosen_id(field: SelectField) -> int | None:
+    """The id a validated practitioner select holds, or None for "None"."""
+    return int(field.data) if field.data else None
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token travels."""

@@ -1,0 +1,112 @@
+"""Compose, reschedule, and the Monitor filters."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.models.enums import Channel, NotificationType
+from app.models.status import Status
+from app.services.outbox import ALL_MY_PATIENTS, ALL_PATIENTS
+
+ONE_PATIENT = "one"
+
+
+def options(*pairs: tuple[str, str]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+TYPE_CHOICES = options(*[(t.value, t.label) for t in NotificationType])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ComposeForm(FlaskForm):
+    recipient_mode = RadioField(
+        "Send to",
+        choices=options((ONE_PATIENT, "One patient"), (ALL_MY_PATIENTS, "All my patients")),
+        default=ONE_PATIENT,
+    )
+    patient_id = HiddenField()
+    patient_search = StringField("Patient", validators=[Length(max=120)])
+    type = SelectField("Type", choices=TYPE_CHOICES, default=NotificationType.TREATMENT_UPDATE.value)
+    channel_mode = RadioField(
+        "Channels",
+        choices=options(("preferences", "The patient's preferences"), ("choose", "Choose channels")),
+        default="preferences",
+    )
+    channels = MultiCheckboxField("Channels", choices=options(*[(c.value, c.label) for c in Channel]))
+    content_mode = RadioField(
+        "Message", choices=options(("text", "Write a message"), ("template", "Use the type's template")),
+        default="text",
+    )
+    title = StringField("Title", validators=[Length(max=200)])
+    body = TextAreaField("Message")
+    send_mode = RadioField("When", choices=options(("now", "Send now"), ("later", "Schedule")), default="now")
+    send_date = DateField("Date", validators=[Optional()])
+    send_time = TimeField("Time", validators=[Optional()])
+    idempotency_key = HiddenField(default=lambda: uuid.uuid4().hex)
+
+    def allow_all_patients(self) -> None:
+        """Admins may also send to every patient."""
+        self.recipient_mode.choices = [*self.recipient_mode.choices, SelectChoice(ALL_PATIENTS, "All patients")]
+
+    def validate_patient_search(self, field) -> None:
+        if self.recipient_mode.data == ONE_PATIENT and not (self.patient_id.data or "").isdigit():
+            raise ValidationError("Choose a patient from the list")
+
+    def validate_channels(self, field) -> None:
+        if self.channel_mode.data == "choose" and not field.data:
+            raise ValidationError("Choose at least one channel")
+
+    def validate(self, extra_validators=None) -> bool:
+        # Date and time are optional fields (empty when sending now), and WTForms stops an
+        # optional field's checks when it is empty, so "schedule needs both" is checked here.
+        valid = super().validate(extra_validators)
+        if self.send_mode.data == "later" and (self.send_date.data is None or self.send_time.data is None):
+            if not self.send_date.errors:
+                self.send_date.errors = [*self.send_date.errors, "Choose the date and time to send at"]
+            valid = False
+        return valid
+
+
+class RescheduleForm(FlaskForm):
+    send_date = DateField("Date")
+    send_time = TimeField("Time")
+
+
+class MonitorFilterForm(FlaskForm):
+    """GET filters: nothing changes, so no CSRF token in the URL."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("Status", choices=options(("", "Any status"), *[(s.value, s.label) for s in Status]),
+                         validators=[Optional()])
+    channel = SelectField("Channel", choices=options(("", "Any channel"), *[(c.value, c.label) for c in Channel]),
+                          validators=[Optional()])
+    type = SelectField("Type", choices=[SelectChoice("", "Any type"), *TYPE_CHOICES], validators=[Optional()])
+    patient = StringField("Patient", validators=[Optional(), Length(max=120)])
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+
+    def validate_date_to(self, field) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The end date is before the start date")

@@ -1,0 +1,219 @@
+"""The admin's delivery log: every notification event and provider attempt, newest first.
+
+The log is a view over `notification_events` joined to its notification and recipient. One
+function, `filtered_events`, builds the filtered query; the page and the CSV export both walk
+it by event id (keyset, never OFFSET), so a page deep in a log of millions of events costs
+the same as the first, and the export reads in bounded chunks while it streams.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from app.channels.registry import provider_names
+from app.extensions import db
+from app.models.enums import Channel, NotificationType
+from app.models.notification import EventKind, Notification, NotificationEvent
+from app.models.status import Status
+from app.models.user import User
+
+PAGE_SIZE = 50
+CSV_CHUNK = 1000
+
+CSV_HEADER = (
+    "event_id", "time_utc", "notification", "patient_id", "patient", "channel", "type",
+    "event", "status", "provider", "http_status", "latency_ms", "error", "detail",
+)
+# A spreadsheet runs a cell that starts with one of these as a formula; free text from
+# providers and patients' names must not be able to do that on the admin's machine.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_MAX_ID = 2**31 - 1  # ids are 32-bit integers; a longer number matches no one
+
+
+@dataclass(frozen=True)
+class LogFilters:
+    """What the admin narrowed the log to; None means "any"."""
+
+    starts: datetime | None = None  # UTC, inclusive
+    ends: datetime | None = None  # UTC, exclusive
+    patient: str | None = None  # a user id, or part of a name
+    channel: Channel | None = None
+    provider: str | None = None
+    status: Status | None = None
+    kind: EventKind | None = None
+    attempts_only: bool = False  # only events that record a call to a provider
+
+
+@dataclass(frozen=True)
+class LogRow:
+    event_id: int
+    created_at: datetime
+    public_id: str
+    patient_id: int
+    patient_name: str
+    channel: Channel
+    type: NotificationType
+    kind: EventKind
+    status: Status | None
+    provider: str | None
+    http_status: int | None
+    latency_ms: int | None
+    error: str | None
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class LogPage:
+    rows: list[LogRow]
+    next_before: int | None  # the cursor for the next (older) page, None on the last
+
+
+def day_range(first: date | None, last: date | None, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+    """The UTC instants bounding whole local days `first`..`last` (both inclusive) in `zone`.
+
+    Days are the viewer's: an admin in Kolkata asking for 5 March means 5 March there, which
+    begins at 18:30 UTC on the 4th.
+    """
+    starts = _local_midnight(first, zone) if first else None
+    ends = _local_midnight(last + timedelta(days=1), zone) if last else None
+    return starts, ends
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
+_COLUMNS = (
+    NotificationEvent.id.label("event_id"),
+    NotificationEvent.created_at,
+    Notification.public_id,
+    User.id.label("patient_id"),
+    User.name.label("patient_name"),
+    Notification.channel,
+    Notification.type,
+    NotificationEvent.kind,
+    NotificationEvent.status,
+    NotificationEvent.provider,
+    NotificationEvent.http_status,
+    NotificationEvent.latency_ms,
+    NotificationEvent.error,
+    NotificationEvent.detail,
+)
+
+
+def filtered_events(filters: LogFilters) -> sa.Select:
+    """The log's rows matching `filters`, newest first: the one query the page and CSV share."""
+    stmt = (
+        sa.select(*_COLUMNS)
+        .select_from(NotificationEvent)
+        .join(Notification, Notification.id == NotificationEvent.notification_id)
+        .join(User, User.id == Notification.user_id)
+        .order_by(NotificationEvent.id.desc())
+    )
+    if filters.starts is not None:
+        stmt = stmt.where(NotificationEvent.created_at >= filters.starts)
+    if filters.ends is not None:
+        stmt = stmt.where(NotificationEvent.created_at < filters.ends)
+    if filters.patient:
+        stmt = stmt.where(recipient_matches(filters.patient))
+    if filters.channel is not None:
+        stmt = stmt.where(Notification.channel == filters.channel)
+    if filters.provider:
+        stmt = stmt.where(NotificationEvent.provider == filters.provider)
+    if filters.status is not None:
+        stmt = stmt.where(NotificationEvent.status == filters.status)
+    if filters.kind is not None:
+        stmt = stmt.where(NotificationEvent.kind == filters.kind)
+    if filters.attempts_only:
+        stmt = stmt.where(NotificationEvent.provider.is_not(None))
+    return stmt
+
+
+def recipient_matches(search: str) -> sa.ColumnElement[bool]:
+    """Digits name a user id; anything else is part of a name, whatever its case.
+
+    A name is resolved as a subquery on the (small) users table, so the events side keeps
+    using its notification index instead of testing a LIKE on every joined row.
+    """
+    search = search.strip()
+    if search.isascii() and search.isdigit():
+        user_id = int(search)
+        return Notification.user_id == user_id if user_id <= _MAX_ID else sa.false()
+    return Notification.user_id.in_(sa.select(User.id).where(User.name.icontains(search, autoescape=True)))
+
+
+def log_page(filters: LogFilters, *, before: int | None = None, size: int = PAGE_SIZE) -> LogPage:
+    """One page of the log: the `size` newest events older than event `before`."""
+    rows = _chunk(filters, before, size + 1)
+    next_before = rows[size - 1].event_id if len(rows) > size else None
+    return LogPage(rows=rows[:size], next_before=next_before)
+
+
+def _chunk(filters: LogFilters, before: int | None, limit: int) -> list[LogRow]:
+    stmt = filtered_events(filters)
+    if before is not None:
+        stmt = stmt.where(NotificationEvent.id < before)
+    return [LogRow(**row._mapping) for row in db.session.execute(stmt.limit(limit))]
+
+
+def csv_lines(filters: LogFilters, *, chunk: int = CSV_CHUNK) -> Iterator[str]:
+    """The whole filtered log as CSV text: a header, then every row, a chunk of rows at a time.
+
+    Each chunk is its own keyset query, so no transaction or cursor stays open for the whole
+    download and memory stays flat however many rows match. Times are ISO 8601 in UTC.
+    """
+    yield _csv_text([CSV_HEADER])
+    before = None
+    while True:
+        rows = _chunk(filters, before, chunk)
+        if not rows:
+            return
+        yield _csv_text(_csv_record(row) for row in rows)
+        if len(rows) < chunk:
+            return
+        before = rows[-1].event_id
+
+
+def _csv_text(records) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(records)
+    return buffer.getvalue()
+
+
+def _csv_record(row: LogRow) -> tuple:
+    return (
+        row.event_id,
+        row.created_at.astimezone(UTC).isoformat(),
+        row.public_id,
+        row.patient_id,
+        _inert(row.patient_name),
+        row.channel.value,
+        row.type.value,
+        row.kind.value,
+        row.status.value if row.status else "",
+        row.provider or "",
+        "" if row.http_status is None else row.http_status,
+        "" if row.latency_ms is None else row.latency_ms,
+        _inert(row.error),
+        _inert(row.detail),
+    )
+
+
+def _inert(text: str | None) -> str:
+    """Free text as a spreadsheet will show, not run, it."""
+    if not text:
+        return ""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def provider_choices() -> list[str]:
+    """Every provider name an event can carry, for the filter's choices."""
+    names = {name for names in provider_names().values() for name in names}
+    return sorted(names)

@@ -1,0 +1,109 @@
+"""The compose preview: each channel as the patient will see it, before anything is sent.
+
+It renders through the same channel choice and composer as a real send, so what the
+practitioner previews is what goes out; unlike a send it is lenient with a half-filled form,
+showing what it can and saying what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models.enums import Channel, NotificationType, Role
+from app.models.user import Device, User
+from app.services.access import visible_patients
+from app.services.channel_choice import choose_channels
+from app.services.rendering import FreeText, Rendered, RenderError
+from app.services.sms_text import SmsCost, sms_cost
+from app.services.outbox import composer_for_content, template_context
+
+SAMPLE_PATIENT_NAME = "Patient name"
+
+
+@dataclass(frozen=True)
+class ChannelPreview:
+    channel: Channel
+    rendered: Rendered | None = None
+    suppressed_reason: str | None = None
+    problem: str | None = None
+    sms: SmsCost | None = None
+
+
+@dataclass(frozen=True)
+class Preview:
+    patient_name: str
+    is_sample: bool
+    channels: list[ChannelPreview]
+    problem: str | None = None
+
+
+def preview_send(
+    sender: User,
+    *,
+    type_: str,
+    patient_id: int | None,
+    recipient_group: str | None,
+    channels: Sequence[str] | None,
+    template_key: str | None,
+    title: str,
+    body: str,
+    data: Mapping[str, Any],
+) -> Preview:
+    """Render every chosen channel for one patient (the chosen one, else a sample)."""
+    if not NotificationType.has_value(type_):
+        return Preview(SAMPLE_PATIENT_NAME, True, [], problem="Choose a notification type")
+    kind = NotificationType(type_)
+    patient, is_sample = _patient_for(sender, patient_id, recipient_group)
+    requested = None if channels is None else [Channel(c) for c in channels if Channel.has_value(c)]
+    if requested == []:
+        return Preview(patient.name, is_sample, [], problem="Choose at least one channel")
+    free_text = None
+    if not template_key:
+        free_text = FreeText((title or "").strip() or kind.label, (body or "").strip() or "…")
+    template = NotificationType(template_key) if template_key and NotificationType.has_value(template_key) else None
+    composer = composer_for_content(kind, free_text, template)
+    practitioner_name = sender.name if is_sample and sender.role is Role.PRACTITIONER else (
+        patient.practitioner.name if patient.practitioner else None
+    )
+    context = template_context(patient.name, practitioner_name, data)
+    has_device = is_sample or db.session.scalar(
+        sa.select(sa.exists().where(Device.user_id == patient.id, Device.invalidated_at.is_(None)))
+    )
+    previews = []
+    for choice in choose_channels(patient, requested, has_push_device=bool(has_device), urgent=kind.is_urgent):
+        try:
+            rendered = composer.render(choice.channel, patient.locale, context)
+        except RenderError as exc:
+            previews.append(ChannelPreview(choice.channel, problem=str(exc)))
+            continue
+        previews.append(
+            ChannelPreview(
+                choice.channel,
+                rendered=rendered,
+                suppressed_reason=None if is_sample else choice.suppressed_reason,
+                sms=sms_cost(rendered.body) if choice.channel is Channel.SMS else None,
+            )
+        )
+    return Preview(patient.name, is_sample, previews)
+
+
+def _patient_for(sender: User, patient_id: int | None, recipient_group: str | None) -> tuple[User, bool]:
+    """The patient to preview for: the one chosen, else the first of the group, else a sample
+    (never added to the session)."""
+    candidates = visible_patients(sender).where(User.active.is_(True))
+    if patient_id is not None:
+        patient = db.session.scalar(candidates.where(User.id == patient_id))
+        if patient is not None:
+            return patient, False
+    if recipient_group:
+        patient = db.session.scalar(candidates.order_by(User.name).limit(1))
+        if patient is not None:
+            return patient, False
+    sample = User(name=SAMPLE_PATIENT_NAME, locale="en", preferred_channels=[c.value for c in Channel],
+                  phone="+910000000000", email="patient@example.org")
+    return sample, True

@@ -1,0 +1,123 @@
+"""Managing people from the admin area: listing, creating, (de)activating, assigning patients.
+
+Creation goes through `accounts.create_user`, which owns the field rules; this module adds
+what only the admin area decides: which roles it creates, that staff start with a password,
+and that an admin never locks themselves out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models.enums import Role
+from app.models.user import User
+from app.services.accounts import MIN_PASSWORD_LENGTH, create_user
+from app.services.errors import Conflict, NotFound, ValidationError
+
+PAGE_SIZE = 50
+CREATABLE_ROLES = (Role.PATIENT, Role.PRACTITIONER)
+
+
+@dataclass(frozen=True)
+class UserPage:
+    users: list[User]
+    next_before: int | None
+
+
+def users_page(*, role: Role | None = None, search: str | None = None, before: int | None = None,
+               size: int = PAGE_SIZE) -> UserPage:
+    """Users, newest first, optionally of one role and matching part of a name or email."""
+    stmt = sa.select(User).options(joinedload(User.practitioner)).order_by(User.id.desc())
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    if search and search.strip():
+        text = search.strip()
+        stmt = stmt.where(sa.or_(User.name.icontains(text, autoescape=True),
+                                 User.email.icontains(text, autoescape=True)))
+    if before is not None:
+        stmt = stmt.where(User.id < before)
+    users = list(db.session.scalars(stmt.limit(size + 1)).unique())
+    next_before = users[size - 1].id if len(users) > size else None
+    return UserPage(users=users[:size], next_before=next_before)
+
+
+def practitioners() -> list[User]:
+    """Active practitioners, by name: who a patient may be assigned to."""
+    stmt = sa.select(User).where(User.role == Role.PRACTITIONER, User.active.is_(True)).order_by(User.name, User.id)
+    return list(db.session.scalars(stmt))
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user")
+    return user
+
+
+def create_account(*, role: str, name: str, email: str | None, phone: str | None, timezone: str,
+                   locale: str, practitioner_id: int | None, password: str | None) -> User:
+    """Create a patient or a practitioner; every bad field is reported at once.
+
+    Practitioners sign in with a password, so theirs is required; patients may be given one
+    later (or never, if they only receive messages).
+    """
+    if role not in {r.value for r in CREATABLE_ROLES}:
+        raise ValidationError({"role": "Choose patient or practitioner"})
+    is_staff = role == Role.PRACTITIONER
+    try:
+        return create_user(
+            role=role,
+            name=name,
+            email=email or None,
+            phone=phone or None,
+            timezone=timezone,
+            locale=locale,
+            practitioner_id=practitioner_id if not is_staff else None,
+            # An empty password makes create_user report it along with any other bad field.
+            password=(password or "") if is_staff else (password or None),
+        )
+    except ValidationError as exc:
+        if is_staff and not password and "password" in exc.errors:
+            exc.errors["password"] = (
+                f"Practitioners sign in with a password: enter one of at least {MIN_PASSWORD_LENGTH} characters"
+            )
+        raise
+
+
+def set_active(acting_admin: User, user_id: int, active: bool) -> User:
+    """Deactivate or reactivate a user. A deactivated user cannot sign in, and any session
+    they have open stops working on its next request.
+
+    Raises:
+        NotFound: no such user.
+        Conflict: an admin tried to deactivate themselves (nobody would be left to undo it).
+    """
+    user = get_user(user_id)
+    if not active and user.id == acting_admin.id:
+        raise Conflict("You cannot deactivate your own account")
+    user.active = active
+    db.session.commit()
+    return user
+
+
+def assign_practitioner(user_id: int, practitioner_id: int | None) -> User:
+    """Make `practitioner_id` the patient's practitioner (None: nobody).
+
+    Raises:
+        NotFound: no such user.
+        ValidationError: the user is not a patient, or the practitioner is not an active one.
+    """
+    patient = get_user(user_id)
+    if patient.role is not Role.PATIENT:
+        raise ValidationError({"practitioner_id": "Only patients have a practitioner"})
+    if practitioner_id is not None:
+        practitioner = db.session.get(User, practitioner_id)
+        if practitioner is None or practitioner.role is not Role.PRACTITIONER or not practitioner.active:
+            raise ValidationError({"practitioner_id": "Choose an active practitioner"})
+    patient.practitioner_id = practitioner_id
+    db.session.commit()
+    return patient

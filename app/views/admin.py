@@ -1,0 +1,283 @@
+"""The admin area: delivery log, stats, queues, users, dev outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+
+from app.channels import dev_outbox as outbox_store
+from app.channels.registry import SETTING_FOR_CHANNEL
+from app.clock import utcnow
+from app.extensions import get_redis
+from app.forms.admin import (
+    COMMON_TIMEZONES,
+    AssignPractitionerForm,
+    DeliveryLogFilterForm,
+    NewUserForm,
+    StatsRangeForm,
+    UserFilterForm,
+    chosen_id,
+    offer_practitioners,
+)
+from app.models.enums import Role
+from app.services import delivery_log as log_service
+from app.services import queue_health, stats as stats_service, user_admin
+from app.services.errors import Conflict, NotFound, ValidationError
+from app.views.access import admin_required
+from app.views.filters import viewer_zone
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+OUTBOX_SHOWN = 50
+_MAX_CURSOR = 2**63 - 1
+
+
+@bp.get("")
+@admin_required
+def home():
+    """The admin area opens on the delivery log."""
+    return redirect(url_for("admin.delivery_log"))
+
+
+# --- delivery log -----------------------------------------------------------------------------
+
+
+@bp.get("/log")
+@admin_required
+def delivery_log():
+    """Every event and provider attempt, newest first, filtered, a page at a time."""
+    form = DeliveryLogFilterForm(request.args)
+    before = _cursor()
+    if not form.validate():
+        return render_template("admin/delivery_log.html", form=form, page=None, args={}), 422
+    page = log_service.log_page(form.filters(viewer_zone()), before=before)
+    template = "partials/_admin_log_results.html" if request.headers.get("HX-Request") else "admin/delivery_log.html"
+    return render_template(template, form=form, page=page, args=request.args.to_dict())
+
+
+@bp.get("/log.csv")
+@admin_required
+def delivery_log_csv():
+    """The whole filtered log as CSV, streamed as it is read."""
+    form = DeliveryLogFilterForm(request.args)
+    if not form.validate():
+        abort(400, description="Fix the filters: " + _error_text(form))
+    lines = log_service.csv_lines(form.filters(viewer_zone()))
+    filename = f"delivery-log-{utcnow():%Y%m%dT%H%M%SZ}.csv"
+    return Response(
+        stream_with_context(lines),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# --- stats ------------------------------------------------------------------------------------
+
+
+@bp.get("/stats")
+@admin_required
+def stats():
+    """Sent, delivered and failed per channel per day, and the commonest failure reasons."""
+    zone = viewer_zone()
+    today = datetime.now(zone).date()
+    form = StatsRangeForm(request.args)
+    first, last = stats_service.default_range(today)
+    if form.validate():
+        try:
+            first, last = stats_service.chosen_range(form.date_from.data, form.date_to.data, today)
+        except ValidationError as exc:
+            form.date_to.errors = list(exc.errors.values())
+    report = stats_service.delivery_stats(first, last, zone)
+    return render_template("admin/stats.html", form=form, report=report), 422 if form.errors else 200
+
+
+# --- queues -----------------------------------------------------------------------------------
+
+
+@bp.get("/queues")
+@admin_required
+def queues():
+    """Queue lengths, workers and failed jobs; the summary part refreshes itself."""
+    overview = queue_health.overview(get_redis())
+    template = "partials/_admin_queue_summary.html" if request.headers.get("HX-Request") else "admin/queues.html"
+    return render_template(template, overview=overview)
+
+
+@bp.post("/queues/failed/<job_id>/retry")
+@admin_required
+def queue_retry_job(job_id: str):
+    """Put one failed job back on its queue."""
+    try:
+        queue = queue_health.retry_failed_job(get_redis(), job_id)
+    except NotFound as exc:
+        abort(404, description=exc.message)
+    flash(f"Job {job_id} is back on the {queue} queue.", "info")
+    return redirect(url_for("admin.queues"))
+
+
+@bp.post("/queues/failed/retry-all")
+@admin_required
+def queue_retry_all():
+    """Put every failed job back on its queue."""
+    count = queue_health.retry_all_failed(get_redis())
+    flash(f"{count} failed job(s) put back on their queues." if count else "There were no failed jobs to retry.",
+          "info")
+    return redirect(url_for("admin.queues"))
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+@bp.get("/users")
+@admin_required
+def users():
+    """Everyone, newest first, by role and name or email."""
+    form = UserFilterForm(request.args)
+    before = _cursor()
+    if not form.validate():
+        return render_template("admin/users.html", form=form, page=None, args={}), 422
+    page = user_admin.users_page(role=Role(form.role.data) if form.role.data else None,
+                                 search=form.q.data, before=before)
+    return render_template("admin/users.html", form=form, page=page, args=request.args.to_dict())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_required
+def user_new():
+    """Create a patient or a practitioner."""
+    form = NewUserForm()
+    offer_practitioners(form.practitioner_id, user_admin.practitioners())
+    other_errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            user = user_admin.create_account(
+                role=form.role.data, name=form.name.data, email=form.email.data, phone=form.phone.data,
+                timezone=(form.timezone.data or "").strip(), locale=form.locale.data,
+                practitioner_id=chosen_id(form.practitioner_id), password=form.password.data,
+            )
+        except ValidationError as exc:
+            other_errors = form.add_service_errors(exc.errors)
+        else:
+            flash(f"Created {user.role.value} {user.name}.", "info")
+            return redirect(url_for("admin.user", user_id=user.id))
+    status = 422 if form.errors or other_errors else 200
+    return render_template("admin/user_new.html", form=form, other_errors=other_errors,
+                           common_zones=COMMON_TIMEZONES), status
+
+
+@bp.get("/users/<int:user_id>")
+@admin_required
+def user(user_id: int):
+    """One user: their details, (de)activation and, for a patient, their practitioner."""
+    person = _user_or_404(user_id)
+    form = AssignPractitionerForm(practitioner_id=str(person.practitioner_id or ""))
+    offer_practitioners(form.practitioner_id, user_admin.practitioners())
+    return render_template("admin/user.html", person=person, form=form)
+
+
+@bp.post("/users/<int:user_id>/practitioner")
+@admin_required
+def user_practitioner(user_id: int):
+    """Assign (or unassign) a patient's practitioner."""
+    person = _user_or_404(user_id)
+    form = AssignPractitionerForm()
+    offer_practitioners(form.practitioner_id, user_admin.practitioners())
+    if form.validate():
+        try:
+            user_admin.assign_practitioner(user_id, chosen_id(form.practitioner_id))
+        except ValidationError as exc:
+            form.practitioner_id.errors = list(exc.errors.values())
+        else:
+            flash(f"{person.name}'s practitioner is now {person.practitioner.name if person.practitioner else 'nobody'}.",
+                  "info")
+            return redirect(url_for("admin.user", user_id=user_id))
+    return render_template("admin/user.html", person=person, form=form), 422
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@admin_required
+def user_deactivate(user_id: int):
+    """Stop a user signing in; their open sessions end too."""
+    return _set_active(user_id, active=False)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@admin_required
+def user_reactivate(user_id: int):
+    """Let a deactivated user sign in again."""
+    return _set_active(user_id, active=True)
+
+
+def _set_active(user_id: int, *, active: bool):
+    try:
+        person = user_admin.set_active(current_user, user_id, active)
+    except NotFound:
+        abort(404, description="No such user")
+    except Conflict as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"{person.name} is {'active again' if active else 'deactivated and can no longer sign in'}.", "info")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+def _user_or_404(user_id: int):
+    try:
+        return user_admin.get_user(user_id)
+    except NotFound:
+        abort(404, description="No such user")
+
+
+# --- dev outbox -------------------------------------------------------------------------------
+
+
+@bp.get("/outbox")
+@admin_required
+def dev_outbox():
+    """What console providers would have sent, per channel."""
+    config = current_app.config
+    channels = [channel for channel, setting in SETTING_FOR_CHANNEL.items() if config[setting] == "console"]
+    redis = get_redis()
+    entries = {channel: outbox_store.recent(redis, channel, limit=OUTBOX_SHOWN) for channel in channels}
+    return render_template("admin/dev_outbox.html", entries=entries, shown=OUTBOX_SHOWN)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+@bp.context_processor
+def _links() -> dict:
+    return {"notification_url": notification_url}
+
+
+def notification_url(public_id: str) -> str:
+    """The notification's page on the dashboard (a plain path until that page exists)."""
+    if "dashboard.notification" in current_app.view_functions:
+        return url_for("dashboard.notification", public_id=public_id)
+    return f"/notifications/{public_id}"
+
+
+def _cursor() -> int | None:
+    """The `before` keyset cursor: absent, or a positive id (anything else is a 400)."""
+    raw = request.args.get("before", "")
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= _MAX_CURSOR:
+        abort(400, description="The page link is broken: `before` must be a positive whole number.")
+    return int(raw)
+
+
+def _error_text(form) -> str:
+    return "; ".join(f"{field.label.text}: {' '.join(field.errors)}" for field in form if field.errors)

@@ -1,0 +1,310 @@
+"""The practitioner's dashboard: compose, monitor, a notification's timeline, a send's progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.extensions import db
+from app.forms.compose import ONE_PATIENT, ComposeForm, MonitorFilterForm, RescheduleForm
+from app.models.enums import Channel, NotificationType, Role
+from app.models.status import Status
+from app.models.user import User
+from app.services import monitoring, scheduling
+from app.services.access import visible_patients
+from app.services.errors import Conflict, NotFound, ValidationError
+from app.services.outbox import SendRequest, create_send
+from app.services.preview import preview_send
+from app.services.template_fields import fields_for
+from app.views.access import staff_required
+
+bp = Blueprint("dashboard", __name__)
+
+AUTOCOMPLETE_LIMIT = 8
+# Where each service error field shows on the compose form.
+COMPOSE_ERROR_FIELDS = {
+    "recipients": "patient_search",
+    "channels": "channels",
+    "type": "type",
+    "title": "title",
+    "body": "body",
+    "scheduled_at": "send_date",
+}
+
+
+@bp.get("/dashboard")
+@staff_required
+def home():
+    """The dashboard opens on Monitor."""
+    return redirect(url_for("dashboard.monitor"))
+
+
+# --- compose ------------------------------------------------------------------------------
+
+
+@bp.route("/compose", methods=["GET", "POST"])
+@staff_required
+def compose():
+    """Compose a notification for one patient or a group; send now or schedule."""
+    form = _compose_form()
+    general_errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            result = create_send(current_user, _send_request(form))
+        except ValidationError as error:
+            general_errors = _place_errors(form, error.errors)
+        else:
+            flash(_summary(result), "success")
+            return redirect(url_for("dashboard.send", group_id=result.group_id))
+    elif request.method == "GET" and request.args.get("patient", "").isdigit():
+        _prefill_patient(form, int(request.args["patient"]))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "dashboard/compose.html",
+        form=form,
+        general_errors=general_errors,
+        data_fields=fields_for(form.type.data),
+        data_values=_data_values(form.type.data),
+        zone_name=current_user.timezone,
+    ), status
+
+
+@bp.post("/compose/preview")
+@staff_required
+def compose_preview():
+    """Each channel as the patient will see it (htmx, on every change to the form)."""
+    form = _compose_form()
+    preview = preview_send(
+        current_user,
+        type_=form.type.data or "",
+        patient_id=int(form.patient_id.data) if (form.patient_id.data or "").isdigit() else None,
+        recipient_group=form.recipient_mode.data if form.recipient_mode.data != ONE_PATIENT else None,
+        channels=form.channels.data if form.channel_mode.data == "choose" else None,
+        template_key=form.type.data if form.content_mode.data == "template" else None,
+        title=form.title.data or "",
+        body=form.body.data or "",
+        data=_data_values(form.type.data),
+    )
+    return render_template("partials/_compose_preview.html", preview=preview)
+
+
+@bp.get("/compose/patients")
+@staff_required
+def patient_suggestions():
+    """Patients whose name or email starts a word with what was typed (autocomplete)."""
+    term = request.args.get("patient_search", "").strip()[:120]
+    patients: list[User] = []
+    if term:
+        like = f"%{term.replace('%', '').replace('_', '')}%"
+        patients = list(
+            db.session.scalars(
+                visible_patients(current_user)
+                .where(User.active.is_(True), sa.or_(User.name.ilike(like), User.email.ilike(like)))
+                .order_by(User.name)
+                .limit(AUTOCOMPLETE_LIMIT)
+            )
+        )
+    return render_template("partials/_patient_suggestions.html", patients=patients, term=term)
+
+
+@bp.get("/compose/fields")
+@staff_required
+def template_fields():
+    """The data fields the chosen type's templates use."""
+    type_value = request.args.get("type")
+    return render_template("partials/_compose_template_fields.html", data_fields=fields_for(type_value),
+                           data_values={})
+
+
+def _compose_form() -> ComposeForm:
+    form = ComposeForm()
+    if current_user.role is Role.ADMIN:
+        form.allow_all_patients()
+    return form
+
+
+def _prefill_patient(form: ComposeForm, patient_id: int) -> None:
+    patient = db.session.scalar(visible_patients(current_user).where(User.id == patient_id))
+    if patient is not None:
+        form.patient_id.data = str(patient.id)
+        form.patient_search.data = patient.name
+
+
+def _data_values(type_value: str | None) -> dict[str, str]:
+    values = {}
+    for field in fields_for(type_value):
+        value = request.form.get(f"data_{field.name}", "").strip()
+        if value:
+            values[field.name] = value[:500]
+    return values
+
+
+def _send_request(form: ComposeForm) -> SendRequest:
+    one = form.recipient_mode.data == ONE_PATIENT
+    use_template = form.content_mode.data == "template"
+    scheduled_at = None
+    if form.send_mode.data == "later":
+        scheduled_at = datetime.combine(form.send_date.data, form.send_time.data, tzinfo=current_user.zone)
+    return SendRequest(
+        type=form.type.data,
+        recipient_ids=[int(form.patient_id.data)] if one else [],
+        recipient_group=None if one else form.recipient_mode.data,
+        channels=form.channels.data if form.channel_mode.data == "choose" else None,
+        template_key=form.type.data if use_template else None,
+        title="" if use_template else form.title.data or "",
+        body="" if use_template else form.body.data or "",
+        data=_data_values(form.type.data) if use_template else {},
+        scheduled_at=scheduled_at,
+        idempotency_key=form.idempotency_key.data or None,
+    )
+
+
+def _place_errors(form: ComposeForm, errors: dict[str, str]) -> list[str]:
+    """Put each service error under its field; return those that belong to no field."""
+    general = []
+    for key, message in errors.items():
+        name = COMPOSE_ERROR_FIELDS.get(key)
+        if name is not None:
+            getattr(form, name).errors = [*getattr(form, name).errors, message]
+        else:
+            general.append(message)
+    return general
+
+
+def _summary(result) -> str:
+    patients = len({item.recipient_id for item in result.items})
+    suppressed = result.count(Status.SUPPRESSED)
+    when = "Scheduled" if result.scheduled_at else "Sending"
+    text = f"{when}: {len(result.items) - suppressed} notification(s) to {patients} patient(s)."
+    if suppressed:
+        text += f" {suppressed} skipped (no address, opted out or turned off)."
+    if not result.created:
+        text = "This was already sent; here it is."
+    return text
+
+
+# --- monitor --------------------------------------------------------------------------------
+
+
+@bp.get("/monitor")
+@staff_required
+def monitor():
+    """What this practitioner sent and scheduled, newest first; statuses refresh by themselves."""
+    form = MonitorFilterForm(request.args)
+    filters = _monitor_filters(form) if form.validate() else monitoring.MonitorFilters()
+    before = request.args.get("before", type=int)
+    page = monitoring.monitor_page(current_user, filters, zone=current_user.zone, before=before)
+    template = "partials/_monitor_rows.html" if request.headers.get("HX-Request") else "dashboard/monitor.html"
+    args = {k: v for k, v in request.args.items() if v}
+    return render_template(template, form=form, page=page, args=args)
+
+
+def _monitor_filters(form: MonitorFilterForm) -> monitoring.MonitorFilters:
+    return monitoring.MonitorFilters(
+        status=Status(form.status.data) if form.status.data else None,
+        channel=Channel(form.channel.data) if form.channel.data else None,
+        type=NotificationType(form.type.data) if form.type.data else None,
+        patient=form.patient.data or None,
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+    )
+
+
+# --- one notification ------------------------------------------------------------------------
+
+
+@bp.get("/notifications/<public_id>")
+@staff_required
+def notification(public_id: str):
+    """A notification, its content, and its timeline of events."""
+    try:
+        view = monitoring.notification_view(current_user, public_id)
+    except NotFound:
+        abort(404)
+    return render_template("dashboard/notification.html", view=view, reschedule=RescheduleForm())
+
+
+@bp.post("/notifications/<public_id>/cancel")
+@staff_required
+def cancel(public_id: str):
+    """Cancel a notification no worker has claimed yet."""
+    try:
+        scheduling.cancel_notification(current_user, public_id)
+    except NotFound:
+        abort(404)
+    except Conflict as error:
+        flash(error.message, "error")
+    else:
+        flash("Cancelled. It will not be sent.", "success")
+    return redirect(_back_to(url_for("dashboard.notification", public_id=public_id)))
+
+
+@bp.post("/notifications/<public_id>/reschedule")
+@staff_required
+def reschedule(public_id: str):
+    """Move a notification not yet sent to another time."""
+    form = RescheduleForm()
+    try:
+        view = monitoring.notification_view(current_user, public_id)
+    except NotFound:
+        abort(404)
+    if form.validate_on_submit():
+        when = datetime.combine(form.send_date.data, form.send_time.data, tzinfo=current_user.zone)
+        try:
+            scheduling.reschedule_notification(current_user, public_id, when)
+        except ValidationError as error:
+            form.send_date.errors = list(error.errors.values())
+        except Conflict as error:
+            flash(error.message, "error")
+            return redirect(url_for("dashboard.notification", public_id=public_id))
+        else:
+            flash("Rescheduled.", "success")
+            return redirect(url_for("dashboard.notification", public_id=public_id))
+    return render_template("dashboard/notification.html", view=view, reschedule=form), 422
+
+
+# --- one send (a group) -----------------------------------------------------------------------
+
+
+@bp.get("/sends/<group_id>")
+@staff_required
+def send(group_id: str):
+    """A send: its progress (live while anything is pending) and its notifications."""
+    try:
+        view = monitoring.group_view(current_user, group_id)
+    except NotFound:
+        abort(404)
+    return render_template("dashboard/send.html", view=view)
+
+
+@bp.get("/sends/<group_id>/live")
+@staff_required
+def send_live(group_id: str):
+    """The progress bar and rows, polled by the send page until nothing is pending."""
+    try:
+        view = monitoring.group_view(current_user, group_id)
+    except NotFound:
+        abort(404)
+    return render_template("partials/_send_live.html", view=view)
+
+
+@bp.post("/sends/<group_id>/cancel")
+@staff_required
+def cancel_send(group_id: str):
+    """Cancel everything in a send that has not gone out yet."""
+    try:
+        count = scheduling.cancel_group(current_user, group_id)
+    except NotFound as error:
+        flash(error.message, "error")
+    else:
+        flash(f"Cancelled {count} notification(s).", "success")
+    return redirect(url_for("dashboard.send", group_id=group_id))
+
+
+def _back_to(default: str) -> str:
+    """Return to the page the button was on, when that is a page of this site."""
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else default

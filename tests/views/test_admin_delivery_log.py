@@ -1,0 +1,232 @@
+"""The delivery log page and its CSV export: every event, filtered, newest first."""
+
+import csv
+import io
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Notification, NotificationEvent
+from app.services.delivery_log import CSV_HEADER
+from app.services.outbox import SendRequest, create_send
+from tests import factories
+
+KOLKATA = ZoneInfo("Asia/Kolkata")  # the admin fixture's zone
+
+
+def send(sender, patients, channels, *, now=None, title="Rest well"):
+    request = SendRequest(type="treatment_update", recipient_ids=[p.id for p in patients], channels=channels,
+                          title=title, body="Rest well after your session.")
+    return create_send(sender, request, now=now)
+
+
+def shown_ids(response) -> list[int]:
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return [int(i) for i in re.findall(r'<tr id="event-(\d+)"', response.get_data(as_text=True))]
+
+
+def event_ids(*where) -> list[int]:
+    stmt = (sa.select(NotificationEvent.id).join(Notification).where(*where)
+            .order_by(NotificationEvent.id.desc()))
+    return list(db.session.scalars(stmt))
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+@pytest.fixture
+def delivered(run_worker, practitioner, patient, other_patient):
+    """Priya on every channel and Arjun in-app and by email, all delivered by console providers."""
+    send(practitioner, [patient], ["in_app", "email", "sms", "push"])
+    send(practitioner, [other_patient], ["in_app", "email"])
+    run_worker()
+
+
+def test_the_log_lists_every_event_newest_first_with_its_details(login, admin, delivered, patient):
+    body_response = login(admin).get("/admin/log")
+    assert shown_ids(body_response) == event_ids()
+    body = body_response.get_data(as_text=True)
+    sms = db.session.scalar(sa.select(Notification).where(Notification.channel == "sms"))
+    assert "Priya Sharma" in body and "Arjun Patel" in body
+    assert f'href="/notifications/{sms.public_id}"' in body
+    assert "console" in body and "stored in the inbox" in body
+
+
+def test_times_show_in_the_viewers_zone(login, admin, delivered):
+    from babel.dates import format_datetime
+
+    newest = db.session.scalar(sa.select(NotificationEvent).order_by(NotificationEvent.id.desc()))
+    expected = format_datetime(newest.created_at, format="medium", tzinfo=KOLKATA, locale="en")
+    assert expected in login(admin).get("/admin/log").get_data(as_text=True)
+
+
+def test_an_empty_log_says_so(login, admin):
+    assert "No events match these filters." in login(admin).get("/admin/log").get_data(as_text=True)
+
+
+def test_the_channel_filter_keeps_only_that_channel(login, admin, delivered):
+    assert shown_ids(login(admin).get("/admin/log?channel=email")) == event_ids(Notification.channel == "email")
+
+
+def test_the_event_filter_keeps_only_that_kind_of_event(login, admin, delivered):
+    assert shown_ids(login(admin).get("/admin/log?kind=delivered")) == event_ids(NotificationEvent.kind == "delivered")
+
+
+def test_the_status_filter_keeps_events_that_left_that_status(login, admin, delivered):
+    assert shown_ids(login(admin).get("/admin/log?status=queued")) == event_ids(NotificationEvent.status == "queued")
+
+
+def test_attempts_only_keeps_events_that_called_a_provider(login, admin, delivered):
+    ids = shown_ids(login(admin).get("/admin/log?attempts_only=y"))
+    assert ids == event_ids(NotificationEvent.provider.is_not(None))
+    assert len(ids) == 4  # Priya's email, SMS and push, Arjun's email; in-app calls no provider
+
+
+def test_the_provider_filter_keeps_only_that_providers_attempts(login, admin, run_worker, fake_twilio, use_settings,
+                                                                 practitioner, patient):
+    use_settings(**fake_twilio.settings())
+    send(practitioner, [patient], ["sms", "email"])
+    run_worker()
+    ids = shown_ids(login(admin).get("/admin/log?provider=twilio"))
+    assert ids == event_ids(NotificationEvent.provider == "twilio") and len(ids) == 1
+
+
+def test_the_patient_filter_matches_part_of_a_name_in_any_case(login, admin, delivered, other_patient):
+    assert shown_ids(login(admin).get("/admin/log?patient=arjun")) == event_ids(Notification.user_id == other_patient.id)
+
+
+def test_the_patient_filter_matches_an_id(login, admin, delivered, patient):
+    assert shown_ids(login(admin).get(f"/admin/log?patient={patient.id}")) == event_ids(Notification.user_id == patient.id)
+
+
+def test_the_date_filter_keeps_whole_days_in_the_viewers_zone(login, admin, practitioner, patient):
+    # 18:29 UTC on 4 March is 23:59 that day in Kolkata; 18:30 UTC is already 5 March there.
+    send(practitioner, [patient], ["in_app"], now=datetime(2025, 3, 4, 18, 29, tzinfo=UTC))
+    send(practitioner, [patient], ["email"], now=datetime(2025, 3, 4, 18, 30, tzinfo=UTC))
+    send(practitioner, [patient], ["sms"], now=datetime(2025, 3, 6, 0, 0, tzinfo=UTC))
+    ids = shown_ids(login(admin).get("/admin/log?from=2025-03-05&to=2025-03-05"))
+    assert ids == event_ids(Notification.channel == "email")
+
+
+def test_filters_combine(login, admin, delivered, patient):
+    ids = shown_ids(login(admin).get(f"/admin/log?patient={patient.id}&kind=sent&channel=sms"))
+    assert ids == event_ids(Notification.user_id == patient.id, Notification.channel == "sms",
+                            NotificationEvent.kind == "sent")
+    assert len(ids) == 1
+
+
+def test_pages_follow_each_other_without_repeating_rows(login, admin, practitioner):
+    patients = factories.create_patients(30, practitioner=practitioner)
+    send(practitioner, patients, ["in_app", "email"])  # 60 queued events
+    client = login(admin)
+    first = client.get("/admin/log")
+    cursor = re.search(r'href="/admin/log\?before=(\d+)"', first.get_data(as_text=True)).group(1)
+    second = client.get(f"/admin/log?before={cursor}")
+    first_ids, second_ids = shown_ids(first), shown_ids(second)
+    assert (len(first_ids), len(second_ids)) == (50, 10)
+    assert first_ids + second_ids == event_ids()
+    assert "Older" not in second.get_data(as_text=True)
+
+
+def test_the_next_page_link_keeps_the_filters(login, admin, practitioner):
+    patients = factories.create_patients(30, practitioner=practitioner)
+    send(practitioner, patients, ["in_app", "email"])
+    body = login(admin).get("/admin/log?kind=queued").get_data(as_text=True)
+    assert re.search(r'href="/admin/log\?kind=queued&amp;before=\d+"', body)
+
+
+def test_an_htmx_page_request_gets_only_the_results(login, admin, delivered):
+    body = login(admin).get("/admin/log", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'id="log-results"' in body and "<html" not in body
+
+
+BAD_FILTERS = {
+    "from=2025-02-30": "Not a valid date value",
+    "from=2025-03-05&to=2025-03-01": "The end date must be on or after the start date",
+    "channel=fax": "Not a valid choice",
+    "status=lost": "Not a valid choice",
+    "kind=exploded": "Not a valid choice",
+    "provider=pigeon": "Not a valid choice",
+}
+
+
+def test_each_bad_filter_gets_an_inline_error(login, admin):
+    client = login(admin)
+    for query, message in BAD_FILTERS.items():
+        response = client.get(f"/admin/log?{query}")
+        body = response.get_data(as_text=True)
+        assert response.status_code == 422, query
+        assert message in body and 'aria-invalid="true"' in body, query
+
+
+def test_a_broken_page_cursor_is_a_400(login, admin):
+    assert login(admin).get("/admin/log?before=abc").status_code == 400
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+def test_the_csv_has_the_header_and_every_row_newest_first(login, admin, delivered):
+    response = login(admin).get("/admin/log.csv")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    rows = csv_rows(response)
+    assert rows[0] == list(CSV_HEADER)
+    assert [int(r[0]) for r in rows[1:]] == event_ids()
+
+
+def test_csv_rows_match_the_filter_exactly(login, admin, delivered, patient):
+    rows = csv_rows(login(admin).get(f"/admin/log.csv?kind=sent&patient={patient.id}"))
+    sent = db.session.scalars(
+        sa.select(NotificationEvent).join(Notification)
+        .where(NotificationEvent.kind == "sent", Notification.user_id == patient.id)
+        .order_by(NotificationEvent.id.desc())
+    ).all()
+    assert [int(r[0]) for r in rows[1:]] == [e.id for e in sent] and len(sent) == 3
+    record = dict(zip(CSV_HEADER, rows[1], strict=True))
+    event = sent[0]
+    assert record == {
+        "event_id": str(event.id),
+        "time_utc": event.created_at.isoformat(),
+        "notification": event.notification.public_id,
+        "patient_id": str(patient.id),
+        "patient": "Priya Sharma",
+        "channel": event.notification.channel.value,
+        "type": "treatment_update",
+        "event": "sent",
+        "status": "sent",
+        "provider": "console",
+        "http_status": "",
+        "latency_ms": str(event.latency_ms),
+        "error": "",
+        "detail": "",
+    }
+    assert record["time_utc"].endswith("+00:00")
+
+
+def test_a_csv_of_a_filter_matching_nothing_has_only_the_header(login, admin, delivered):
+    assert csv_rows(login(admin).get("/admin/log.csv?kind=failed")) == [list(CSV_HEADER)]
+
+
+def test_the_csv_is_streamed(login, admin, delivered):
+    assert login(admin).get("/admin/log.csv", buffered=False).is_streamed
+
+
+def test_a_csv_with_bad_filters_is_a_400_saying_why(login, admin):
+    response = login(admin).get("/admin/log.csv?from=yesterday")
+    assert response.status_code == 400 and "Not a valid date value" in response.get_data(as_text=True)
+
+
+def test_the_csv_link_carries_the_filters(login, admin):
+    body = login(admin).get("/admin/log?channel=sms&kind=sent").get_data(as_text=True)
+    assert 'href="/admin/log.csv?channel=sms&amp;kind=sent"' in body
+
+
+def test_the_default_range_is_not_limited(login, admin, practitioner, patient):
+    send(practitioner, [patient], ["in_app"], now=datetime.now(UTC) - timedelta(days=400))
+    assert len(shown_ids(login(admin).get("/admin/log"))) == 1

@@ -1,0 +1,225 @@
+"""Compose: the practitioner's form, its preview, and what a submit creates."""
+
+from datetime import datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Notification, NotificationGroup
+from app.models.status import Status
+from tests import factories
+from tests.conftest import csrf_token_from
+
+
+@pytest.fixture
+def staff(login, practitioner):
+    return login(practitioner)
+
+
+def compose_form(client, **fields) -> dict:
+    html = client.get("/compose").get_data(as_text=True)
+    form = {
+        "csrf_token": csrf_token_from(html),
+        "recipient_mode": "one",
+        "patient_id": "",
+        "patient_search": "",
+        "type": "treatment_update",
+        "channel_mode": "choose",
+        "channels": ["in_app"],
+        "content_mode": "text",
+        "title": "After your session",
+        "body": "Rest and drink warm water.",
+        "send_mode": "now",
+        "idempotency_key": f"compose-{datetime.now().timestamp()}",
+    }
+    form.update(fields)
+    return form
+
+
+def rows() -> list[Notification]:
+    return list(db.session.scalars(sa.select(Notification).order_by(Notification.id)))
+
+
+def test_compose_page_renders_for_staff(staff):
+    body = staff.get("/compose").get_data(as_text=True)
+    assert 'id="compose-form"' in body and "Preview" in body
+
+
+def test_patients_cannot_compose(login, patient):
+    assert login(patient).get("/compose").status_code == 403
+
+
+def test_sending_to_one_patient_creates_the_rows_and_shows_the_send(staff, patient):
+    response = staff.post("/compose", data=compose_form(staff, patient_id=str(patient.id),
+                                                        patient_search=patient.name, channels=["in_app", "sms"]))
+    assert response.status_code == 302
+    group = db.session.scalar(sa.select(NotificationGroup))
+    assert response.headers["Location"] == f"/sends/{group.public_id}"
+    assert sorted(n.channel.value for n in rows()) == ["in_app", "sms"]
+    page = staff.get(response.headers["Location"]).get_data(as_text=True)
+    assert "After your session" in page and "Sending: 2 notification(s) to 1 patient(s)." in page
+
+
+def test_all_my_patients_reaches_each_of_them(staff, practitioner, patient, other_patient):
+    form = compose_form(staff, recipient_mode="all_my_patients")
+    assert staff.post("/compose", data=form).status_code == 302
+    assert {n.user_id for n in rows()} == {patient.id, other_patient.id}
+
+
+def test_the_patients_preferences_choose_the_channels(staff, patient):
+    form = compose_form(staff, patient_id=str(patient.id), channel_mode="preferences", channels=[])
+    staff.post("/compose", data=form)
+    assert sorted(n.channel.value for n in rows()) == ["email", "in_app", "push", "sms"]
+
+
+def test_a_template_send_uses_its_data_fields(staff, patient, templates):
+    form = compose_form(staff, patient_id=str(patient.id), type="appointment_reminder", content_mode="template",
+                        data_when="Mon 2 Dec, 10:00", data_therapy="Abhyanga", title="", body="")
+    assert staff.post("/compose", data=form).status_code == 302
+    [row] = rows()
+    assert "Mon 2 Dec, 10:00" in row.message and "Abhyanga" in row.message
+
+
+def test_scheduling_uses_the_practitioners_time_zone(staff, practitioner, patient):
+    local = datetime.now(practitioner.zone) + timedelta(days=1)
+    form = compose_form(staff, patient_id=str(patient.id), send_mode="later",
+                        send_date=local.strftime("%Y-%m-%d"), send_time=local.strftime("%H:%M"))
+    assert staff.post("/compose", data=form).status_code == 302
+    [row] = rows()
+    assert row.status is Status.SCHEDULED
+    assert row.next_attempt_at == local.replace(second=0, microsecond=0)
+
+
+def test_a_double_submit_sends_once(staff, patient):
+    form = compose_form(staff, patient_id=str(patient.id))
+    first = staff.post("/compose", data=form)
+    second = staff.post("/compose", data=form)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(rows()) == 1
+
+
+# --- bad input: inline errors, input kept, nothing written --------------------------------------
+
+
+def assert_refused(response, *expected: str) -> str:
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for text in expected:
+        assert text in body
+    assert rows() == []
+    return body
+
+
+def test_an_empty_body_is_an_inline_error_and_the_input_is_kept(staff, patient):
+    form = compose_form(staff, patient_id=str(patient.id), patient_search=patient.name, body="  ",
+                        title="Kept title")
+    body = assert_refused(staff.post("/compose", data=form), "Write a message", 'id="body-error"')
+    assert 'value="Kept title"' in body
+    assert f'value="{patient.name}"' in body
+
+
+def test_a_past_time_is_an_inline_error(staff, practitioner, patient):
+    past = datetime.now(practitioner.zone) - timedelta(hours=2)
+    form = compose_form(staff, patient_id=str(patient.id), send_mode="later",
+                        send_date=past.strftime("%Y-%m-%d"), send_time=past.strftime("%H:%M"),
+                        body="Keep me")
+    body = assert_refused(staff.post("/compose", data=form), "The scheduled time is in the past", 'id="send_date-error"')
+    assert "Keep me" in body
+
+
+def test_a_schedule_without_a_time_is_an_inline_error(staff, patient):
+    form = compose_form(staff, patient_id=str(patient.id), send_mode="later", send_date="", send_time="")
+    assert_refused(staff.post("/compose", data=form), "Choose the date and time")
+
+
+def test_no_patient_chosen_is_an_inline_error(staff):
+    assert_refused(staff.post("/compose", data=compose_form(staff)), "Choose a patient from the list")
+
+
+def test_no_channel_chosen_is_an_inline_error(staff, patient):
+    form = compose_form(staff, patient_id=str(patient.id), channels=[])
+    assert_refused(staff.post("/compose", data=form), "Choose at least one channel")
+
+
+def test_another_practitioners_patient_is_refused(staff, other_practitioner):
+    theirs = factories.create_patient(practitioner=other_practitioner)
+    assert_refused(staff.post("/compose", data=compose_form(staff, patient_id=str(theirs.id))), "Unknown patient")
+
+
+def test_an_unknown_type_is_refused(staff, patient):
+    response = staff.post("/compose", data=compose_form(staff, patient_id=str(patient.id), type="gossip"))
+    assert_refused(response, "Not a valid choice")
+
+
+def test_a_missing_template_field_is_refused(staff, patient, templates):
+    form = compose_form(staff, patient_id=str(patient.id), type="appointment_reminder", content_mode="template")
+    assert_refused(staff.post("/compose", data=form), "when")
+
+
+def test_compose_without_csrf_is_refused(staff, patient):
+    form = compose_form(staff, patient_id=str(patient.id))
+    del form["csrf_token"]
+    assert staff.post("/compose", data=form).status_code == 400
+    assert rows() == []
+
+
+# --- preview and helpers --------------------------------------------------------------------------
+
+
+def test_the_preview_shows_each_channel_as_the_patient_will_see_it(staff, patient):
+    form = compose_form(staff, patient_id=str(patient.id), channels=["email", "sms", "push", "in_app"])
+    html = staff.post("/compose/preview", data=form).get_data(as_text=True)
+    assert "As Priya Sharma will see it" in html
+    assert "Subject:</strong> After your session" in html and "srcdoc=" in html
+    assert "segment" in html and "GSM-7" in html
+    assert "push-card" in html and "Rest and drink warm water." in html
+
+
+def test_the_preview_counts_ucs2_segments_for_hindi(staff, practitioner, templates):
+    hindi = factories.create_patient(practitioner=practitioner, locale="hi", phone="+919800000300",
+                                     preferred_channels=["sms"])
+    form = compose_form(staff, patient_id=str(hindi.id), channels=["sms"], type="treatment_update",
+                        content_mode="template", title="", body="")
+    html = staff.post("/compose/preview", data=form).get_data(as_text=True)
+    assert "UCS-2" in html
+
+
+def test_the_preview_says_what_will_not_be_sent(staff, practitioner):
+    no_phone = factories.create_patient(practitioner=practitioner, phone=None, preferred_channels=["sms"])
+    form = compose_form(staff, patient_id=str(no_phone.id), channels=["sms"])
+    assert "Will not be sent: no phone number" in staff.post("/compose/preview", data=form).get_data(as_text=True)
+
+
+def test_the_preview_names_a_missing_template_value(staff, patient, templates):
+    form = compose_form(staff, patient_id=str(patient.id), type="medication_reminder", content_mode="template")
+    assert "needs a value" in staff.post("/compose/preview", data=form).get_data(as_text=True)
+
+
+def test_the_preview_without_a_patient_uses_a_sample(staff):
+    assert "sample patient" in staff.post("/compose/preview", data=compose_form(staff)).get_data(as_text=True)
+
+
+def test_the_preview_escapes_what_was_typed(staff, patient):
+    form = compose_form(staff, patient_id=str(patient.id), body="<img src=x onerror=alert(1)>")
+    html = staff.post("/compose/preview", data=form).get_data(as_text=True)
+    assert "<img src=x" not in html
+
+
+def test_autocomplete_finds_my_patients_only(staff, patient, other_practitioner):
+    factories.create_patient(practitioner=other_practitioner, name="Priyanka Theirs")
+    html = staff.get("/compose/patients?patient_search=pri").get_data(as_text=True)
+    assert "Priya Sharma" in html and "Priyanka Theirs" not in html
+
+
+def test_autocomplete_says_when_nothing_matches(staff):
+    assert "No patient matches" in staff.get("/compose/patients?patient_search=zzz").get_data(as_text=True)
+
+
+def test_template_fields_follow_the_type(staff):
+    html = staff.get("/compose/fields?type=medication_reminder").get_data(as_text=True)
+    assert 'name="data_medicine"' in html and 'name="data_when"' not in html
+
+
+def test_template_fields_for_an_unknown_type_are_empty(staff):
+    assert "data_" not in staff.get("/compose/fields?type=nope").get_data(as_text=True)

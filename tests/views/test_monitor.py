@@ -1,0 +1,188 @@
+"""Monitor, a notification's page, and a send's page."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Notification
+from app.models.status import Status
+from app.services.monitoring import PAGE_SIZE
+from app.services.outbox import SendRequest, create_send
+from tests import factories
+from tests.conftest import csrf_token_from
+
+
+@pytest.fixture
+def staff(login, practitioner):
+    return login(practitioner)
+
+
+def send(sender, patients, **fields):
+    values = {"type": "treatment_update", "recipient_ids": [p.id for p in patients], "channels": ["in_app"],
+              "title": "Rest well", "body": "Rest well after Abhyanga."}
+    values.update(fields)
+    return create_send(sender, SendRequest(**values))
+
+
+def the_row(result) -> Notification:
+    return db.session.scalar(sa.select(Notification).where(Notification.public_id == result.items[0].notification_id))
+
+
+def test_monitor_lists_what_i_sent_newest_first(staff, practitioner, patient):
+    send(practitioner, [patient], title="Older")
+    send(practitioner, [patient], title="Newer")
+    body = staff.get("/monitor").get_data(as_text=True)
+    assert body.index("Newer") < body.index("Older")
+
+
+def test_monitor_does_not_show_another_practitioners_sends(staff, other_practitioner):
+    theirs = factories.create_patient(practitioner=other_practitioner)
+    send(other_practitioner, [theirs], title="Not mine")
+    assert "Not mine" not in staff.get("/monitor").get_data(as_text=True)
+
+
+def test_an_admin_sees_every_send(login, admin, practitioner, patient):
+    send(practitioner, [patient], title="Anyone's")
+    assert "Anyone&#39;s" in login(admin).get("/monitor").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query,shown,hidden", [
+    ("status=scheduled", "Later one", "Now one"),
+    ("channel=email", "Email one", "Now one"),
+    ("type=health_alert", "Alert one", "Now one"),
+    ("patient=arjun", "For Arjun", "Now one"),
+])
+def test_filters_narrow_the_list(staff, practitioner, patient, other_patient, query, shown, hidden):
+    send(practitioner, [patient], title="Now one")
+    send(practitioner, [patient], title="Later one", scheduled_at=datetime.now(UTC) + timedelta(hours=2))
+    send(practitioner, [patient], title="Email one", channels=["email"])
+    send(practitioner, [patient], title="Alert one", type="health_alert")
+    send(practitioner, [other_patient], title="For Arjun")
+    body = staff.get(f"/monitor?{query}").get_data(as_text=True)
+    assert shown in body and hidden not in body
+
+
+def test_the_date_filter_uses_the_viewers_days(staff, practitioner, patient):
+    send(practitioner, [patient], title="Today's")
+    today = datetime.now(practitioner.zone).date()
+    assert "Today&#39;s" in staff.get(f"/monitor?date_from={today}&date_to={today}").get_data(as_text=True)
+    yesterday = today - timedelta(days=1)
+    assert "Today&#39;s" not in staff.get(f"/monitor?date_to={yesterday}").get_data(as_text=True)
+
+
+def test_bad_filters_get_inline_errors_not_a_500(staff):
+    response = staff.get("/monitor?status=exploded&date_from=2026-12-05&date_to=2026-12-01")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "Not a valid choice" in body and "before the start date" in body
+
+
+def test_pages_follow_each_other_without_repeating_rows(staff, practitioner):
+    patients = factories.create_patients(PAGE_SIZE + 5, practitioner=practitioner)
+    send(practitioner, patients)
+    first = staff.get("/monitor").get_data(as_text=True)
+    cursor = first.split("before=")[1].split('"')[0]
+    second = staff.get(f"/monitor?before={cursor}").get_data(as_text=True)
+    first_ids = {line for line in first.split() if line.startswith('id="row-')}
+    second_ids = {line for line in second.split() if line.startswith('id="row-')}
+    assert len(first_ids) == PAGE_SIZE and len(second_ids) == 5
+    assert not first_ids & second_ids
+
+
+def test_the_rows_refresh_by_themselves(staff, practitioner, patient, run_worker):
+    send(practitioner, [patient])
+    page = staff.get("/monitor").get_data(as_text=True)
+    assert 'hx-trigger="every 5s"' in page
+    run_worker()
+    fragment = staff.get("/monitor", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.startswith('\n<tbody id="monitor-rows"') or '<tbody id="monitor-rows"' in fragment[:200]
+    assert 'data-status="delivered"' in fragment
+
+
+def test_a_notification_page_shows_its_timeline(staff, practitioner, patient, run_worker):
+    row = the_row(send(practitioner, [patient]))
+    run_worker()
+    body = staff.get(f"/notifications/{row.public_id}").get_data(as_text=True)
+    assert "Timeline" in body and "Queued" in body and "Delivered" in body and "stored in the inbox" in body
+
+
+def test_a_patient_cannot_open_staff_notification_pages(login, practitioner, patient):
+    row = the_row(send(practitioner, [patient]))
+    assert login(patient).get(f"/notifications/{row.public_id}").status_code == 403
+
+
+def test_another_practitioners_notification_is_404(staff, other_practitioner):
+    theirs = factories.create_patient(practitioner=other_practitioner)
+    row = the_row(send(other_practitioner, [theirs]))
+    assert staff.get(f"/notifications/{row.public_id}").status_code == 404
+
+
+def test_cancelling_from_monitor_stops_the_send(staff, practitioner, patient, run_worker):
+    row = the_row(send(practitioner, [patient], scheduled_at=datetime.now(UTC) + timedelta(hours=1)))
+    token = csrf_token_from(staff.get("/monitor").get_data(as_text=True))
+    response = staff.post(f"/notifications/{row.public_id}/cancel", data={"csrf_token": token, "next": "/monitor"})
+    assert response.headers["Location"] == "/monitor"
+    run_worker(scheduled=True)
+    db.session.refresh(row)
+    assert row.status is Status.CANCELLED
+
+
+def test_cancelling_what_already_went_out_says_it_is_too_late(staff, practitioner, patient, run_worker):
+    row = the_row(send(practitioner, [patient]))
+    run_worker()
+    token = csrf_token_from(staff.get("/monitor").get_data(as_text=True))
+    response = staff.post(f"/notifications/{row.public_id}/cancel", data={"csrf_token": token}, follow_redirects=True)
+    assert "Too late to cancel" in response.get_data(as_text=True)
+
+
+def test_cancel_without_csrf_is_refused(staff, practitioner, patient):
+    row = the_row(send(practitioner, [patient], scheduled_at=datetime.now(UTC) + timedelta(hours=1)))
+    assert staff.post(f"/notifications/{row.public_id}/cancel").status_code == 400
+
+
+def test_rescheduling_moves_the_time(staff, practitioner, patient):
+    row = the_row(send(practitioner, [patient], scheduled_at=datetime.now(UTC) + timedelta(hours=1)))
+    later = datetime.now(practitioner.zone) + timedelta(days=2)
+    token = csrf_token_from(staff.get(f"/notifications/{row.public_id}").get_data(as_text=True))
+    response = staff.post(f"/notifications/{row.public_id}/reschedule", data={
+        "csrf_token": token, "send_date": later.strftime("%Y-%m-%d"), "send_time": later.strftime("%H:%M")})
+    assert response.status_code == 302
+    db.session.refresh(row)
+    assert row.next_attempt_at == later.replace(second=0, microsecond=0)
+
+
+def test_rescheduling_into_the_past_is_an_inline_error(staff, practitioner, patient):
+    row = the_row(send(practitioner, [patient], scheduled_at=datetime.now(UTC) + timedelta(hours=1)))
+    past = datetime.now(practitioner.zone) - timedelta(days=1)
+    token = csrf_token_from(staff.get(f"/notifications/{row.public_id}").get_data(as_text=True))
+    response = staff.post(f"/notifications/{row.public_id}/reschedule", data={
+        "csrf_token": token, "send_date": past.strftime("%Y-%m-%d"), "send_time": past.strftime("%H:%M")})
+    assert response.status_code == 422
+    assert "in the past" in response.get_data(as_text=True)
+
+
+def test_a_send_page_shows_progress_that_updates_until_done(staff, practitioner, patient, other_patient, run_worker):
+    result = send(practitioner, [patient, other_patient])
+    page = staff.get(f"/sends/{result.group_id}").get_data(as_text=True)
+    assert 'hx-trigger="every 2s"' in page and "<strong>2</strong> pending" in page
+    run_worker()
+    live = staff.get(f"/sends/{result.group_id}/live").get_data(as_text=True)
+    assert "<strong>2</strong> sent or delivered" in live and "every 2s" not in live
+
+
+def test_cancelling_a_whole_send(staff, practitioner, patient, other_patient):
+    result = send(practitioner, [patient, other_patient], scheduled_at=datetime.now(UTC) + timedelta(hours=1))
+    token = csrf_token_from(staff.get(f"/sends/{result.group_id}").get_data(as_text=True))
+    body = staff.post(f"/sends/{result.group_id}/cancel", data={"csrf_token": token},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "Cancelled 2 notification(s)." in body
+    assert {n.status for n in db.session.scalars(sa.select(Notification))} == {Status.CANCELLED}
+
+
+def test_another_practitioners_send_page_is_404(staff, other_practitioner):
+    theirs = factories.create_patient(practitioner=other_practitioner)
+    result = send(other_practitioner, [theirs])
+    assert staff.get(f"/sends/{result.group_id}").status_code == 404
+    assert staff.get(f"/sends/{result.group_id}/live").status_code == 404
