@@ -12,7 +12,15 @@ from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TelField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TelField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
@@ -31,21 +39,19 @@ COMMON_TIMEZONES = (
     "Europe/Berlin", "America/New_York", "America/Chicago", "America/Los_Angeles", "America/Toronto",
     "Australia/Sydney", "UTC",
 )
+FIRST_DAY = date(1970, 1, 1)  # dates outside these make no sense here and break day arithmetic
+LAST_DAY = date(2999, 12, 31)
 
 
 def _choices(members) -> list[SelectChoice]:
-    """"Any", then each member by its label."""
+    """An "Any" choice, then each member by its label."""
     return [ANY] + [SelectChoice(m.value, getattr(m, "label", m.value.replace("_", " ").capitalize()))
                     for m in members]
 
 
-FIRST_DAY = date(1970, 1, 1)
-LAST_DAY = date(2999, 12, 31)
-
-
 def printable(form, field) -> None:
     """Refuse control characters: databases reject some (PostgreSQL refuses NUL outright)."""
-    if field.data and any(ord(c) < 32 and c not in "\t" for c in field.data):
+    if field.data and any(ord(c) < 32 or c == "\x7f" for c in field.data):
         raise ValidationError("Remove the control characters from this field")
 
 
@@ -121,12 +127,15 @@ class NewUserForm(FlaskForm):
     name = StringField("Full name", validators=[Length(max=120), printable])
     email = EmailField("Email", validators=[Length(max=254), printable],
                        description="Required for practitioners: they sign in with it")
-    phone = TelField("Phone", validators=[Length(max=32), printable], description="With the country code, like +91 98765 43210")
-    timezone = StringField("Time zone", validators=[Length(max=64), printable], default="Asia/Kolkata",
+    phone = TelField("Phone", validators=[Length(max=32), printable],
+                     description="With the country code, like +91 98765 43210")
+    timezone = StringField("Time zone", validators=[Length(max=64), printable],
                            description="Pick a common zone or type any name like Asia/Kolkata")
-    locale = SelectField("Language", choices=[SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in SUPPORTED_LOCALES],
+    locale = SelectField("Language", choices=[SelectChoice(code, LANGUAGE_NAMES.get(code, code))
+                                              for code in SUPPORTED_LOCALES],
                          default="en")
-    practitioner_id = SelectField("Practitioner", default="", description="For patients: who looks after them")
+    practitioner_id = SelectField("Practitioner", default="",
+                                  description="For patients: who looks after them")
     password = PasswordField("Initial password", validators=[Length(max=512)],
                              description="Required for practitioners; optional for patients")
 
@@ -137,11 +146,11 @@ class NewUserForm(FlaskForm):
         """Put each service error on its field; return those no field shows."""
         leftover = []
         for name, message in errors.items():
-            field = getattr(self, self.FIELD_FOR.get(name, name), None)
-            if field is None or name in ("csrf_token", "meta"):
-                leftover.append(message)
+            name = self.FIELD_FOR.get(name, name)
+            if name in self:
+                self[name].errors = [*self[name].errors, message]
             else:
-                field.errors = [*field.errors, message]
+                leftover.append(message)
         return leftover
 
 

@@ -75,7 +75,9 @@ class LogPage:
     next_before: int | None  # the cursor for the next (older) page, None on the last
 
 
-def day_range(first: date | None, last: date | None, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+def day_range(
+    first: date | None, last: date | None, zone: ZoneInfo
+) -> tuple[datetime | None, datetime | None]:
     """The UTC instants bounding whole local days `first`..`last` (both inclusive) in `zone`.
 
     Days are the viewer's: an admin in Kolkata asking for 5 March means 5 March there, which

@@ -19,6 +19,7 @@ from app.services.accounts import MIN_PASSWORD_LENGTH, create_user
 from app.services.errors import Conflict, NotFound, ValidationError
 
 PAGE_SIZE = 50
+_MAX_ID = 2**63 - 1  # no id is larger, and SQLite cannot even compare with a larger number
 CREATABLE_ROLES = (Role.PATIENT, Role.PRACTITIONER)
 
 
@@ -47,12 +48,13 @@ def users_page(*, role: Role | None = None, search: str | None = None, before: i
 
 def practitioners() -> list[User]:
     """Active practitioners, by name: who a patient may be assigned to."""
-    stmt = sa.select(User).where(User.role == Role.PRACTITIONER, User.active.is_(True)).order_by(User.name, User.id)
+    stmt = (sa.select(User).where(User.role == Role.PRACTITIONER, User.active.is_(True))
+            .order_by(User.name, User.id))
     return list(db.session.scalars(stmt))
 
 
 def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    user = db.session.get(User, user_id) if 0 < user_id <= _MAX_ID else None
     if user is None:
         raise NotFound("No such user")
     return user
@@ -82,9 +84,8 @@ def create_account(*, role: str, name: str, email: str | None, phone: str | None
         )
     except ValidationError as exc:
         if is_staff and not password and "password" in exc.errors:
-            exc.errors["password"] = (
-                f"Practitioners sign in with a password: enter one of at least {MIN_PASSWORD_LENGTH} characters"
-            )
+            exc.errors["password"] = ("Practitioners sign in with a password: enter one of at least "
+                                      f"{MIN_PASSWORD_LENGTH} characters")
         raise
 
 

@@ -34,7 +34,8 @@ from app.forms.admin import (
 )
 from app.models.enums import Role
 from app.services import delivery_log as log_service
-from app.services import queue_health, stats as stats_service, user_admin
+from app.services import queue_health, user_admin
+from app.services import stats as stats_service
 from app.services.errors import Conflict, NotFound, ValidationError
 from app.views.access import admin_required
 from app.views.filters import viewer_zone
@@ -64,7 +65,7 @@ def delivery_log():
     if not form.validate():
         return render_template("admin/delivery_log.html", form=form, page=None, args={}), 422
     page = log_service.log_page(form.filters(viewer_zone()), before=before)
-    template = "partials/_admin_log_results.html" if request.headers.get("HX-Request") else "admin/delivery_log.html"
+    template = _page_or_fragment("admin/delivery_log.html", "partials/_admin_log_results.html")
     return render_template(template, form=form, page=page, args=request.args.to_dict())
 
 
@@ -112,7 +113,7 @@ def stats():
 def queues():
     """Queue lengths, workers and failed jobs; the summary part refreshes itself."""
     overview = queue_health.overview(get_redis())
-    template = "partials/_admin_queue_summary.html" if request.headers.get("HX-Request") else "admin/queues.html"
+    template = _page_or_fragment("admin/queues.html", "partials/_admin_queue_summary.html")
     return render_template(template, overview=overview)
 
 
@@ -133,8 +134,10 @@ def queue_retry_job(job_id: str):
 def queue_retry_all():
     """Put every failed job back on its queue."""
     count = queue_health.retry_all_failed(get_redis())
-    flash(f"{count} failed job(s) put back on their queues." if count else "There were no failed jobs to retry.",
-          "info")
+    if count:
+        flash(f"{count} failed job(s) put back on their queues.", "info")
+    else:
+        flash("There were no failed jobs to retry.", "info")
     return redirect(url_for("admin.queues"))
 
 
@@ -158,7 +161,7 @@ def users():
 @admin_required
 def user_new():
     """Create a patient or a practitioner."""
-    form = NewUserForm()
+    form = NewUserForm(timezone=current_app.config["DEFAULT_TIMEZONE"])
     offer_practitioners(form.practitioner_id, user_admin.practitioners())
     other_errors: list[str] = []
     if form.validate_on_submit():
@@ -201,8 +204,8 @@ def user_practitioner(user_id: int):
         except ValidationError as exc:
             form.practitioner_id.errors = list(exc.errors.values())
         else:
-            flash(f"{person.name}'s practitioner is now {person.practitioner.name if person.practitioner else 'nobody'}.",
-                  "info")
+            now_with = person.practitioner.name if person.practitioner else "nobody"
+            flash(f"{person.name}'s practitioner is now {now_with}.", "info")
             return redirect(url_for("admin.user", user_id=user_id))
     return render_template("admin/user.html", person=person, form=form), 422
 
@@ -229,7 +232,8 @@ def _set_active(user_id: int, *, active: bool):
     except Conflict as exc:
         flash(exc.message, "error")
     else:
-        flash(f"{person.name} is {'active again' if active else 'deactivated and can no longer sign in'}.", "info")
+        state = "active again" if active else "deactivated and can no longer sign in"
+        flash(f"{person.name} is {state}.", "info")
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -267,6 +271,11 @@ def notification_url(public_id: str) -> str:
     if "dashboard.notification" in current_app.view_functions:
         return url_for("dashboard.notification", public_id=public_id)
     return f"/notifications/{public_id}"
+
+
+def _page_or_fragment(page: str, fragment: str) -> str:
+    """htmx asks for the fragment it swaps; anyone else gets the page (which includes it)."""
+    return fragment if request.headers.get("HX-Request") else page
 
 
 def _cursor() -> int | None:

@@ -22,8 +22,9 @@ from tests.conftest import queued_job_ids
 
 
 def send(sender, patient, **fields):
-    return create_send(sender, SendRequest(type="treatment_update", recipient_ids=[patient.id], channels=["in_app"],
-                                           title="Note", body="Rest well.", **fields))
+    request = SendRequest(type="treatment_update", recipient_ids=[patient.id], channels=["in_app"],
+                          title="Note", body="Rest well.", **fields)
+    return create_send(sender, request)
 
 
 def broken_job(redis, queue: str = "default", secret: str = "Priya Sharma"):

@@ -48,7 +48,8 @@ def test_days_follow_daylight_saving_time(app, practitioner, patient):
 def test_in_app_items_count_as_delivered_and_never_as_sent(app, practitioner, patient):
     when = datetime(2025, 3, 5, 6, tzinfo=UTC)
     deliver_at(practitioner, patient, ["in_app"], when)
-    assert counts(delivery_stats(date(2025, 3, 5), date(2025, 3, 5), KOLKATA), "in_app", date(2025, 3, 5)) == (0, 1, 0)
+    report = delivery_stats(date(2025, 3, 5), date(2025, 3, 5), KOLKATA)
+    assert counts(report, "in_app", date(2025, 3, 5)) == (0, 1, 0)
 
 
 def test_every_channel_and_day_is_present_even_without_events(app):
@@ -59,8 +60,8 @@ def test_every_channel_and_day_is_present_even_without_events(app):
     assert report.failure_reasons == []
 
 
-def test_failures_and_their_reasons_are_counted_but_retries_are_not(app, run_worker, fake_twilio, use_settings,
-                                                                   practitioner):
+def test_failures_and_their_reasons_are_counted_but_retries_are_not(app, run_worker, fake_twilio,
+                                                                   use_settings, practitioner):
     from tests import factories
 
     use_settings(**fake_twilio.settings())
@@ -89,7 +90,8 @@ def test_a_missing_end_is_today_and_a_missing_start_two_weeks_before_the_end():
     assert chosen_range(None, date(2025, 2, 14), today) == (date(2025, 2, 1), date(2025, 2, 14))
 
 
-@pytest.mark.parametrize("first,last", [(date(2025, 3, 2), date(2025, 3, 1)), (date(2024, 1, 1), date(2025, 1, 1))])
+@pytest.mark.parametrize("first,last", [(date(2025, 3, 2), date(2025, 3, 1)),
+                                        (date(2024, 1, 1), date(2025, 1, 1))])
 def test_backwards_or_overlong_ranges_are_refused(first, last):
     with pytest.raises(ValidationError):
         check_range(first, last)
@@ -99,7 +101,9 @@ def test_a_range_of_exactly_366_days_is_allowed():
     check_range(date(2024, 1, 1), date(2024, 1, 1) + timedelta(days=365))
 
 
-@pytest.mark.parametrize("peak,ticks", [(0, [0, 1]), (1, [0, 1]), (3, [0, 1, 2, 3]), (4, [0, 1, 2, 3, 4]),
-                                        (7, [0, 2, 4, 6, 8]), (23, [0, 10, 20, 30]), (480, [0, 200, 400, 600])])
+@pytest.mark.parametrize("peak,ticks", [
+    (0, [0, 1]), (1, [0, 1]), (3, [0, 1, 2, 3]), (4, [0, 1, 2, 3, 4]), (7, [0, 2, 4, 6, 8]),
+    (23, [0, 10, 20, 30]), (480, [0, 200, 400, 600]),
+])
 def test_axis_ticks_are_round_and_reach_the_peak(peak, ticks):
     assert axis_ticks(peak) == ticks

@@ -10,8 +10,8 @@ from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.user_admin import assign_practitioner, create_account, set_active, users_page
 from tests import factories
 
-VALID = {"name": "Kavya Iyer", "email": "kavya@clinic.example", "phone": "+91 98450 12345", "timezone": "Asia/Kolkata",
-         "locale": "hi", "practitioner_id": None, "password": None}
+VALID = {"name": "Kavya Iyer", "email": "kavya@clinic.example", "phone": "+91 98450 12345",
+         "timezone": "Asia/Kolkata", "locale": "hi", "practitioner_id": None, "password": None}
 
 
 def test_a_patient_is_created_with_normalised_contact_details(app, practitioner):

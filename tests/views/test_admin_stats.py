@@ -67,6 +67,7 @@ BAD_RANGES = {
     "from=2025-02-30": "Not a valid date value",
     "from=2025-03-05&to=2025-03-01": "The end date must be on or after the start date",
     "from=2023-01-01&to=2025-01-01": "Choose a range of at most 366 days",
+    "from=9999-12-31": "Enter a date between 1970 and 2999",
 }
 
 
