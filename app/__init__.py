@@ -62,10 +62,9 @@ def _engine_options(url: str) -> dict[str, Any]:
 
 def _init_extensions(app: Flask) -> None:
     from sqlalchemy import event
-
-    from app import models  # noqa: F401  (registers every table)
     from werkzeug.middleware.proxy_fix import ProxyFix
 
+    from app import models  # noqa: F401  (registers every table)
     from app.extensions import csrf, db, init_limiter, init_redis, login_manager, migrate, sock
     from app.models.types import render_migration_type
 

@@ -29,7 +29,8 @@ from app.models.notification import EventKind
 from app.models.status import Status
 from app.models.user import User
 from app.services.contact import SUPPORTED_LOCALES
-from app.services.delivery_log import LogFilters, day_range, provider_choices
+from app.services.delivery_log import LogFilters, provider_choices
+from app.services.query_filters import day_range
 from app.services.user_admin import CREATABLE_ROLES
 
 ANY = SelectChoice("", "Any")

@@ -9,7 +9,6 @@ from app.models.notification import Notification
 from app.models.status import UNREAD_INBOX, Status
 from app.models.user import User
 
-
 IN_INBOX = UNREAD_INBOX | {Status.READ}  # a scheduled in-app item is not in the inbox yet
 
 

@@ -68,6 +68,8 @@ def create_user(
     name = (name or "").strip()
     if not name or len(name) > 120:
         errors["name"] = "Enter a name of 1 to 120 characters"
+    elif not name.isprintable():
+        errors["name"] = "A name cannot contain control characters"
     address = None
     if email:
         try:
@@ -97,8 +99,8 @@ def create_user(
         errors["preferred_channels"] = f"Channels are: {', '.join(c.value for c in Channel)}"
     if practitioner_id is not None:
         practitioner = db.session.get(User, practitioner_id)
-        if practitioner is None or practitioner.role is not Role.PRACTITIONER:
-            errors["practitioner"] = "Choose an existing practitioner"
+        if practitioner is None or practitioner.role is not Role.PRACTITIONER or not practitioner.active:
+            errors["practitioner"] = "Choose an active practitioner"
     if errors:
         raise ValidationError(errors)
     user = User(

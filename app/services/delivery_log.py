@@ -12,8 +12,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -23,6 +22,7 @@ from app.models.enums import Channel, NotificationType
 from app.models.notification import EventKind, Notification, NotificationEvent
 from app.models.status import Status
 from app.models.user import User
+from app.services.query_filters import recipient_matches
 
 PAGE_SIZE = 50
 CSV_CHUNK = 1000
@@ -34,7 +34,6 @@ CSV_HEADER = (
 # A spreadsheet runs a cell that starts with one of these as a formula; free text from
 # providers and patients' names must not be able to do that on the admin's machine.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_MAX_ID = 2**31 - 1  # ids are 32-bit integers; a longer number matches no one
 
 
 @dataclass(frozen=True)
@@ -73,23 +72,6 @@ class LogRow:
 class LogPage:
     rows: list[LogRow]
     next_before: int | None  # the cursor for the next (older) page, None on the last
-
-
-def day_range(
-    first: date | None, last: date | None, zone: ZoneInfo
-) -> tuple[datetime | None, datetime | None]:
-    """The UTC instants bounding whole local days `first`..`last` (both inclusive) in `zone`.
-
-    Days are the viewer's: an admin in Kolkata asking for 5 March means 5 March there, which
-    begins at 18:30 UTC on the 4th.
-    """
-    starts = _local_midnight(first, zone) if first else None
-    ends = _local_midnight(last + timedelta(days=1), zone) if last else None
-    return starts, ends
-
-
-def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
 _COLUMNS = (
@@ -136,19 +118,6 @@ def filtered_events(filters: LogFilters) -> sa.Select:
     if filters.attempts_only:
         stmt = stmt.where(NotificationEvent.provider.is_not(None))
     return stmt
-
-
-def recipient_matches(search: str) -> sa.ColumnElement[bool]:
-    """Digits name a user id; anything else is part of a name, whatever its case.
-
-    A name is resolved as a subquery on the (small) users table, so the events side keeps
-    using its notification index instead of testing a LIKE on every joined row.
-    """
-    search = search.strip()
-    if search.isascii() and search.isdigit():
-        user_id = int(search)
-        return Notification.user_id == user_id if user_id <= _MAX_ID else sa.false()
-    return Notification.user_id.in_(sa.select(User.id).where(User.name.icontains(search, autoescape=True)))
 
 
 def log_page(filters: LogFilters, *, before: int | None = None, size: int = PAGE_SIZE) -> LogPage:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -15,6 +15,7 @@ from app.models.status import PENDING, Status
 from app.models.user import User
 from app.services.access import visible_notifications
 from app.services.errors import NotFound
+from app.services.query_filters import day_range, recipient_matches
 
 PAGE_SIZE = 50
 GROUP_ROWS_SHOWN = 200
@@ -69,25 +70,15 @@ def monitor_page(user: User, filters: MonitorFilters, *, zone: ZoneInfo, before:
     if filters.type is not None:
         stmt = stmt.where(Notification.type == filters.type)
     if filters.patient:
-        term = filters.patient.strip()
-        stmt = stmt.where(
-            Notification.user_id == int(term) if term.isdigit() else User.name.ilike(f"%{_escape_like(term)}%", escape="\\")
-        )
-    if filters.date_from is not None:
-        stmt = stmt.where(Notification.created_at >= _start_of(filters.date_from, zone))
-    if filters.date_to is not None:
-        stmt = stmt.where(Notification.created_at < _start_of(filters.date_to + timedelta(days=1), zone))
+        stmt = stmt.where(recipient_matches(filters.patient))
+    starts, ends = day_range(filters.date_from, filters.date_to, zone)
+    if starts is not None:
+        stmt = stmt.where(Notification.created_at >= starts)
+    if ends is not None:
+        stmt = stmt.where(Notification.created_at < ends)
     found = [MonitorRow(n, name) for n, name in db.session.execute(stmt)]
     next_before = found[PAGE_SIZE - 1].notification.id if len(found) > PAGE_SIZE else None
     return MonitorPage(found[:PAGE_SIZE], next_before)
-
-
-def _start_of(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=zone)
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass(frozen=True)

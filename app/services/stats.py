@@ -25,8 +25,8 @@ from app.extensions import db
 from app.models.enums import Channel
 from app.models.notification import EventKind, Notification, NotificationEvent
 from app.models.types import UTCDateTime
-from app.services.delivery_log import day_range
 from app.services.errors import ValidationError
+from app.services.query_filters import day_range
 
 DEFAULT_DAYS = 14
 MAX_DAYS = 366

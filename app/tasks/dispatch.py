@@ -11,8 +11,8 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 from datetime import datetime
+from typing import TypeVar
 
 from redis import Redis
 from redis.exceptions import RedisError

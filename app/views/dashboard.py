@@ -18,6 +18,7 @@ from app.services.access import visible_patients
 from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.outbox import SendRequest, create_send
 from app.services.preview import preview_send
+from app.services.query_filters import as_id
 from app.services.template_fields import fields_for
 from app.views.access import staff_required
 
@@ -195,7 +196,7 @@ def monitor():
     """What this practitioner sent and scheduled, newest first; statuses refresh by themselves."""
     form = MonitorFilterForm(request.args)
     filters = _monitor_filters(form) if form.validate() else monitoring.MonitorFilters()
-    before = request.args.get("before", type=int)
+    before = as_id(request.args.get("before"))
     page = monitoring.monitor_page(current_user, filters, zone=current_user.zone, before=before)
     template = "partials/_monitor_rows.html" if request.headers.get("HX-Request") else "dashboard/monitor.html"
     args = {k: v for k, v in request.args.items() if v}

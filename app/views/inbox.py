@@ -8,6 +8,7 @@ from flask_login import current_user
 from app.models.enums import Role
 from app.services import inbox as inbox_service
 from app.services.errors import NotFound
+from app.services.query_filters import as_id
 from app.views.access import patient_required
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
@@ -17,7 +18,7 @@ bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 @patient_required
 def index():
     """The inbox: unread first, then read, newest first; updates live over the socket."""
-    before = request.args.get("before", type=int)
+    before = as_id(request.args.get("before"))
     page = inbox_service.inbox_page(current_user, before=before)
     template = "partials/_inbox_read_page.html" if request.headers.get("HX-Request") and before else "inbox/index.html"
     return render_template(template, page=page)

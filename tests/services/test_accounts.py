@@ -56,3 +56,13 @@ def test_a_short_password_is_refused(app):
 
 def test_a_patients_practitioner_must_be_a_practitioner(app, admin):
     assert "practitioner" in refused(practitioner_id=admin.id)
+
+
+def test_control_characters_in_a_name_are_refused(app):
+    assert "name" in refused(name="Kav\x00ya")
+
+
+def test_a_deactivated_practitioner_cannot_take_patients(app, practitioner):
+    practitioner.active = False
+    db.session.commit()
+    assert "practitioner" in refused(practitioner_id=practitioner.id)

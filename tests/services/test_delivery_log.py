@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import NotificationEvent
-from app.services.delivery_log import CSV_HEADER, LogFilters, csv_lines, day_range, log_page
+from app.services.delivery_log import CSV_HEADER, LogFilters, csv_lines, log_page
+from app.services.query_filters import day_range
 from app.services.outbox import SendRequest, create_send
 from tests import factories
 

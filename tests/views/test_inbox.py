@@ -112,3 +112,8 @@ def test_times_show_in_the_patients_zone(login, run_worker, practitioner):
 
     expected = format_datetime(row.created_at, format="medium", tzinfo=new_yorker.zone, locale="en")
     assert expected in login(new_yorker).get("/inbox").get_data(as_text=True)
+
+
+def test_an_out_of_range_cursor_is_ignored(login, run_worker, practitioner, patient):
+    deliver(run_worker, practitioner, patient, "Still here")
+    assert "Still here" in login(patient).get("/inbox?before=" + "9" * 40).get_data(as_text=True)

@@ -186,3 +186,16 @@ def test_another_practitioners_send_page_is_404(staff, other_practitioner):
     result = send(other_practitioner, [theirs])
     assert staff.get(f"/sends/{result.group_id}").status_code == 404
     assert staff.get(f"/sends/{result.group_id}/live").status_code == 404
+
+
+@pytest.mark.parametrize("term", ["²", "9" * 30, "-1", "%_\\"])
+def test_odd_patient_searches_match_nothing_instead_of_failing(staff, practitioner, patient, term):
+    send(practitioner, [patient], title="Someone's")
+    response = staff.get("/monitor", query_string={"patient": term})
+    assert response.status_code == 200
+    assert "Someone&#39;s" not in response.get_data(as_text=True)
+
+
+def test_an_out_of_range_cursor_is_ignored(staff, practitioner, patient):
+    send(practitioner, [patient], title="Still listed")
+    assert "Still listed" in staff.get("/monitor?before=" + "9" * 40).get_data(as_text=True)
