@@ -1,0 +1,96 @@
+"""Compose in a browser: inline errors that keep what was typed; the keyboard patient picker."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import TIMEOUT_MS, choose_patient
+
+TITLE = "Diet during Virechana"
+
+
+@pytest.fixture
+def compose(open_page_as, practitioner, patient) -> Page:
+    """The compose form, with Priya chosen, SMS and in-app ticked and a title typed."""
+    page = open_page_as(practitioner)
+    page.goto("/compose")
+    choose_patient(page, "Priya", patient.name)
+    page.get_by_label("Choose channels").check()
+    page.get_by_label("SMS").check()
+    page.get_by_label("In-app").check()
+    page.get_by_label("Title").fill(TITLE)
+    return page
+
+
+def submit(page: Page) -> None:
+    with page.expect_navigation(timeout=TIMEOUT_MS):
+        page.get_by_role("button", name="Send", exact=True).click()
+
+
+def expect_kept(page: Page, patient) -> None:
+    """Everything chosen before the submit is still chosen after it."""
+    expect(page.get_by_label("Title")).to_have_value(TITLE)
+    expect(page.get_by_role("combobox", name="Patient")).to_have_value(patient.name)
+    expect(page.locator("#patient_id")).to_have_value(str(patient.id))
+    expect(page.get_by_label("One patient")).to_be_checked()
+    expect(page.get_by_label("Choose channels")).to_be_checked()
+    expect(page.get_by_label("SMS")).to_be_checked()
+    expect(page.get_by_label("In-app")).to_be_checked()
+    expect(page.get_by_label("Email")).not_to_be_checked()
+
+
+def test_an_empty_message_is_shown_inline_and_the_form_keeps_what_was_typed(compose, shot, patient):
+    shot(compose, "compose-without-a-message")
+    submit(compose)
+    shot(compose, "compose-with-errors")
+    expect(compose).to_have_url(re.compile(r"/compose$"))
+    expect(compose.locator("p.error#body-error")).to_contain_text("Write a message")
+    expect(compose.get_by_label("Message", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect_kept(compose, patient)
+
+
+def test_a_past_schedule_time_is_shown_inline_and_the_form_keeps_what_was_typed(
+    compose, shot, practitioner, patient
+):
+    body = "Take only rice gruel for three days."
+    an_hour_ago = datetime.now(practitioner.zone) - timedelta(hours=1)
+    compose.get_by_label("Message", exact=True).fill(body)
+    compose.get_by_label("Schedule").check()
+    compose.get_by_label("Date", exact=True).fill(an_hour_ago.strftime("%Y-%m-%d"))
+    compose.get_by_label("Time", exact=True).fill(an_hour_ago.strftime("%H:%M"))
+    shot(compose, "compose-scheduled-in-the-past")
+    submit(compose)
+    shot(compose, "compose-with-errors")
+    expect(compose.locator("p.error#send_date-error")).to_contain_text("in the past")
+    expect(compose.get_by_label("Message", exact=True)).to_have_value(body)
+    expect(compose.get_by_label("Schedule")).to_be_checked()
+    expect(compose.get_by_label("Date", exact=True)).to_have_value(an_hour_ago.strftime("%Y-%m-%d"))
+    expect(compose.get_by_label("Time", exact=True)).to_have_value(an_hour_ago.strftime("%H:%M"))
+    expect_kept(compose, patient)
+
+
+def test_a_patient_can_be_chosen_with_the_keyboard_alone(open_page_as, shot, practitioner, patient):
+    page = open_page_as(practitioner)
+    page.goto("/compose")
+    search = page.get_by_role("combobox", name="Patient")
+    search.focus()
+    for key in ("Enter", "Space"):  # either key activates the focused suggestion
+        search.fill("")
+        page.keyboard.type("pri")
+        suggestion = page.locator(".suggestion", has_text=patient.name)
+        expect(suggestion).to_be_visible()
+        expect(search).to_have_attribute("aria-expanded", "true")
+        page.keyboard.press("ArrowDown")
+        expect(suggestion).to_be_focused()
+        shot(page, f"suggestion-focused-before-{key}")
+        page.keyboard.press(key)
+        expect(search).to_have_value(patient.name)
+        expect(page.locator("#patient_id")).to_have_value(str(patient.id))
+        expect(search).to_be_focused()
+        expect(search).to_have_attribute("aria-expanded", "false")
+        expect(page.locator(".suggestion")).to_have_count(0)
+    shot(page, "patient-chosen")
