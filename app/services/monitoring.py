@@ -38,6 +38,8 @@ class MonitorFilters:
 class MonitorRow:
     notification: Notification
     patient_name: str
+    send_id: str  # the public id of the send (group) it belongs to
+    send_title: str  # what the practitioner titled the send (an SMS's own title may be generic)
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,9 @@ def monitor_page(user: User, filters: MonitorFilters, *, zone: ZoneInfo, before:
     """Newest first, a page at a time by id (keyset), so page 200 costs what page 1 does."""
     stmt = (
         sent_by(user)
-        .add_columns(User.name)
+        .add_columns(User.name, NotificationGroup.public_id, NotificationGroup.title)
         .join(User, User.id == Notification.user_id)
+        .join(NotificationGroup, NotificationGroup.id == Notification.group_id)
         .order_by(Notification.id.desc())
         .limit(PAGE_SIZE + 1)
     )
@@ -76,7 +79,7 @@ def monitor_page(user: User, filters: MonitorFilters, *, zone: ZoneInfo, before:
         stmt = stmt.where(Notification.created_at >= starts)
     if ends is not None:
         stmt = stmt.where(Notification.created_at < ends)
-    found = [MonitorRow(n, name) for n, name in db.session.execute(stmt)]
+    found = [MonitorRow(*row) for row in db.session.execute(stmt)]
     next_before = found[PAGE_SIZE - 1].notification.id if len(found) > PAGE_SIZE else None
     return MonitorPage(found[:PAGE_SIZE], next_before)
 
@@ -141,7 +144,9 @@ def group_view(user: User, group_public_id: str) -> GroupView:
         .order_by(Notification.id)
         .limit(GROUP_ROWS_SHOWN)
     )
-    return GroupView(group, group_progress(group), [MonitorRow(n, name) for n, name in rows])
+    return GroupView(
+        group, group_progress(group), [MonitorRow(n, name, group.public_id, group.title) for n, name in rows]
+    )
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,15 @@
   document.addEventListener("DOMContentLoaded", setUpButton);
 })();
 
-// Compose: pick a patient from the suggestions, and show only the parts of the form in use.
+// Compose: pick a patient from the suggestions (an ARIA combobox: focus stays in the input,
+// arrows move the active option, Enter or a click chooses it), and show only the parts of the
+// form in use.
 (function () {
   "use strict";
   function form() { return document.getElementById("compose-form"); }
+  function search() { return document.getElementById("patient_search"); }
+  function list() { return document.getElementById("patient-suggestions"); }
+  function options() { return Array.prototype.slice.call(list().querySelectorAll(".suggestion")); }
 
   function checked(name) {
     var input = form().querySelector("input[name='" + name + "']:checked");
@@ -38,8 +43,7 @@
 
   function sync() {
     if (!form()) { return; }
-    var one = checked("recipient_mode") === "one";
-    document.getElementById("patient-picker").hidden = !one;
+    document.getElementById("patient-picker").hidden = checked("recipient_mode") !== "one";
     document.getElementById("channel-boxes").hidden = checked("channel_mode") !== "choose";
     var template = checked("content_mode") === "template";
     document.getElementById("free-text").hidden = template;
@@ -47,42 +51,58 @@
     document.getElementById("schedule-fields").hidden = checked("send_mode") !== "later";
   }
 
-  function choose(button) {
-    var search = document.getElementById("patient_search");
-    document.getElementById("patient_id").value = button.getAttribute("data-patient-id");
-    search.value = button.getAttribute("data-patient-name");
-    search.setAttribute("aria-expanded", "false");
-    document.getElementById("patient-suggestions").innerHTML = "";
-    search.focus();
+  function activate(option) {
+    options().forEach(function (o) { o.setAttribute("aria-selected", o === option ? "true" : "false"); });
+    if (option) {
+      search().setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    } else {
+      search().removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function close() {
+    list().innerHTML = "";
+    search().setAttribute("aria-expanded", "false");
+    search().removeAttribute("aria-activedescendant");
+  }
+
+  function choose(option) {
+    document.getElementById("patient_id").value = option.getAttribute("data-patient-id");
+    search().value = option.getAttribute("data-patient-name");
+    close();
     form().dispatchEvent(new CustomEvent("patient-chosen", { bubbles: true }));
   }
 
   document.addEventListener("click", function (event) {
-    var button = event.target.closest && event.target.closest(".suggestion");
-    if (button) { choose(button); }
+    var option = event.target.closest && event.target.closest(".suggestion");
+    if (option && form()) { choose(option); }
   });
   document.addEventListener("keydown", function (event) {
-    var list = document.getElementById("patient-suggestions");
-    if (!list || !form()) { return; }
-    var options = Array.prototype.slice.call(list.querySelectorAll(".suggestion"));
-    var index = options.indexOf(document.activeElement);
-    if (event.key === "ArrowDown" && (event.target.id === "patient_search" || index >= 0) && options.length) {
+    if (!form() || event.target !== search()) { return; }
+    var all = options();
+    var current = all.filter(function (o) { return o.getAttribute("aria-selected") === "true"; })[0];
+    var index = all.indexOf(current);
+    if (event.key === "ArrowDown" && all.length) {
       event.preventDefault();
-      options[Math.min(index + 1, options.length - 1)].focus();
-    } else if (event.key === "ArrowUp" && index >= 0) {
+      activate(all[Math.min(index + 1, all.length - 1)]);
+    } else if (event.key === "ArrowUp" && all.length) {
       event.preventDefault();
-      if (index === 0) { document.getElementById("patient_search").focus(); } else { options[index - 1].focus(); }
-    } else if (event.key === "Escape" && list.innerHTML) {
-      list.innerHTML = "";
-      document.getElementById("patient_search").focus();
+      activate(index > 0 ? all[index - 1] : null);
+    } else if (event.key === "Enter" && current) {
+      event.preventDefault();  // choosing a patient must not submit the form
+      choose(current);
+    } else if (event.key === "Escape" && list().children.length) {
+      event.preventDefault();
+      close();
     }
   });
   document.addEventListener("input", function (event) {
-    if (event.target.id === "patient_search") { document.getElementById("patient_id").value = ""; }
+    if (form() && event.target === search()) { document.getElementById("patient_id").value = ""; }
   });
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target.id === "patient-suggestions") {
-      document.getElementById("patient_search").setAttribute("aria-expanded", event.detail.target.children.length ? "true" : "false");
+    if (form() && event.detail.target === list()) {
+      search().setAttribute("aria-expanded", options().length ? "true" : "false");
     }
   });
   document.addEventListener("change", sync);
