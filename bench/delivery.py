@@ -195,11 +195,10 @@ def bench_redis(tmp: Path, description: list[str]):
     if parts.scheme in ("redis", "rediss") and parts.path.strip("/") == "":
         base = parts._replace(path=f"/{DEFAULT_BENCH_REDIS_DB}").geturl()
     client = Redis.from_url(base)
+    if client.dbsize():  # checked before the try: a database we refused is not ours to empty
+        client.close()
+        raise SystemExit(f"Redis database {base} is not empty; point REDIS_URL at an empty one (e.g. /15)")
     try:
-        if client.dbsize():
-            raise SystemExit(
-                f"Redis database {base} is not empty; point REDIS_URL at an empty one (e.g. /15)"
-            )
         description.append(f"Redis {base}")
         yield base
     finally:

@@ -116,13 +116,17 @@ class Notification(db.Model):
 
 class NotificationEvent(db.Model):
     __tablename__ = "notification_events"
-    __table_args__ = (sa.Index("ix_notification_events_notification", "notification_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_notification_events_notification", "notification_id", "id"),
+        # The delivery log's order and its date ranges: newest first by time, ties by id.
+        sa.Index("ix_notification_events_time", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notification_id: Mapped[int] = mapped_column(
         sa.ForeignKey("notifications.id", ondelete="CASCADE")
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[EventKind] = mapped_column(enum_type(EventKind, length=20))
     status: Mapped[Status | None] = mapped_column(enum_type(Status))  # status after the event
     detail: Mapped[str | None] = mapped_column(sa.String(500))

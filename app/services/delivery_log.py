@@ -99,7 +99,9 @@ def filtered_events(filters: LogFilters) -> sa.Select:
         .select_from(NotificationEvent)
         .join(Notification, Notification.id == NotificationEvent.notification_id)
         .join(User, User.id == Notification.user_id)
-        .order_by(NotificationEvent.id.desc())
+        # Newest first by time, ties by id: the (created_at, id) index serves this order with
+        # or without a date range, so a week deep in a long log is one index range, not a scan.
+        .order_by(NotificationEvent.created_at.desc(), NotificationEvent.id.desc())
     )
     if filters.starts is not None:
         stmt = stmt.where(NotificationEvent.created_at >= filters.starts)
@@ -128,9 +130,13 @@ def log_page(filters: LogFilters, *, before: int | None = None, size: int = PAGE
 
 
 def _chunk(filters: LogFilters, before: int | None, limit: int) -> list[LogRow]:
+    """Up to `limit` rows after event `before` in the log's order (keyset on time, then id)."""
     stmt = filtered_events(filters)
     if before is not None:
-        stmt = stmt.where(NotificationEvent.id < before)
+        cursor_time = sa.select(NotificationEvent.created_at).where(NotificationEvent.id == before).scalar_subquery()
+        stmt = stmt.where(
+            sa.tuple_(NotificationEvent.created_at, NotificationEvent.id) < sa.tuple_(cursor_time, before)
+        )
     return [LogRow(**row._mapping) for row in db.session.execute(stmt.limit(limit))]
 
 
