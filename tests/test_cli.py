@@ -63,3 +63,10 @@ def test_seed_demo_runs_once(app):
     assert "admin@sutra.example" in first.output
     assert "already there" in second.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 8
+
+
+def test_seed_demo_sends_some_notifications_through_the_pipeline(app, run_worker):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    run_worker()
+    statuses = {n.status for n in db.session.scalars(sa.select(Notification))}
+    assert Status.SCHEDULED in statuses and Status.DELIVERED in statuses

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -11,6 +12,7 @@ from app.extensions import db
 from app.models.enums import Role
 from app.models.user import User
 from app.services.accounts import add_device, create_user
+from app.services.outbox import ALL_MY_PATIENTS, SendRequest, create_send
 from app.services.templates import install_default_templates
 
 DEMO_PASSWORD = "ayurveda-demo"  # printed by `make run`; for the local demo only
@@ -58,4 +60,27 @@ def seed_demo_data() -> list[DemoLogin] | None:
         )
         add_device(patient, f"demo-device-token-{index + 1}", label="Demo phone")
         logins.append(DemoLogin(Role.PATIENT, name, email))
+    _send_demo_notifications(practitioners)
     return logins
+
+
+def _send_demo_notifications(practitioners: list[User]) -> None:
+    """A few sends through the real pipeline, so every page has something to show."""
+    tomorrow = (datetime.now(ZoneInfo("Asia/Kolkata")) + timedelta(days=1)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    first, second = practitioners
+    create_send(first, SendRequest(
+        type="appointment_reminder", recipient_group=ALL_MY_PATIENTS, template_key="appointment_reminder",
+        data={"when": tomorrow.strftime("%a %d %b, %H:%M"), "therapy": "Abhyanga"},
+    ))
+    create_send(first, SendRequest(
+        type="medication_reminder", recipient_group=ALL_MY_PATIENTS, template_key="medication_reminder",
+        data={"medicine": "Triphala churna", "dose": "1 teaspoon with warm water"}, scheduled_at=tomorrow,
+    ))
+    create_send(second, SendRequest(
+        type="treatment_update", recipient_group=ALL_MY_PATIENTS, channels=["in_app", "email"],
+        title="Your Panchakarma plan",
+        body="Welcome to the clinic. Your seven-day plan starts with Snehapana on Monday.\n\n"
+        "Please keep your evenings light and write to us with any questions.",
+    ))
