@@ -112,9 +112,7 @@ class DeliveryLogFilterForm(DateRangeMixin, GetForm):
 
 
 class StatsRangeForm(DateRangeMixin, GetForm):
-    def range_or(self, default: tuple[date, date]) -> tuple[date, date]:
-        """The chosen days, each end defaulting to the default range's."""
-        return self.date_from.data or default[0], self.date_to.data or default[1]
+    """The days the stats cover."""
 
 
 class UserFilterForm(GetForm):
@@ -167,7 +165,3 @@ def offer_practitioners(field: SelectField, practitioners: Iterable[User]) -> No
 def chosen_id(field: SelectField) -> int | None:
     """The id a validated practitioner select holds, or None for "None"."""
     return int(field.data) if field.data else None
-
-
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token travels."""

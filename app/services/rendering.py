@@ -60,14 +60,6 @@ def render_template_text(source: str, context: Mapping[str, Any]) -> str:
         raise RenderError(f"the template is broken: {exc}") from exc
 
 
-def check_template_source(source: str) -> None:
-    """Raise RenderError when a template does not even parse (used when staff edit one)."""
-    try:
-        _compile(source)
-    except TemplateError as exc:
-        raise RenderError(f"the template is broken: {exc}") from exc
-
-
 def paragraphs_html(text: str) -> Markup:
     """Plain text as escaped HTML paragraphs: blank lines split paragraphs, newlines break lines."""
     parts = [p.strip() for p in (text or "").split("\n\n") if p.strip()]

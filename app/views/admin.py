@@ -261,18 +261,6 @@ def dev_outbox():
 # --- helpers ----------------------------------------------------------------------------------
 
 
-@bp.context_processor
-def _links() -> dict:
-    return {"notification_url": notification_url}
-
-
-def notification_url(public_id: str) -> str:
-    """The notification's page on the dashboard (a plain path until that page exists)."""
-    if "dashboard.notification" in current_app.view_functions:
-        return url_for("dashboard.notification", public_id=public_id)
-    return f"/notifications/{public_id}"
-
-
 def _page_or_fragment(page: str, fragment: str) -> str:
     """htmx asks for the fragment it swaps; anyone else gets the page (which includes it)."""
     return fragment if request.headers.get("HX-Request") else page
