@@ -37,13 +37,14 @@ from app.services import delivery_log as log_service
 from app.services import queue_health, user_admin
 from app.services import stats as stats_service
 from app.services.errors import Conflict, NotFound, ValidationError
+from app.services.query_filters import as_id
 from app.views.access import admin_required
 from app.views.filters import viewer_zone
+from app.views.htmx import page_or_fragment
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 OUTBOX_SHOWN = 50
-_MAX_CURSOR = 2**63 - 1
 
 
 @bp.get("")
@@ -65,7 +66,7 @@ def delivery_log():
     if not form.validate():
         return render_template("admin/delivery_log.html", form=form, page=None, args={}), 422
     page = log_service.log_page(form.filters(viewer_zone()), before=before)
-    template = _page_or_fragment("admin/delivery_log.html", "partials/_admin_log_results.html")
+    template = page_or_fragment("admin/delivery_log.html", "partials/_admin_log_results.html")
     return render_template(template, form=form, page=page, args=request.args.to_dict())
 
 
@@ -113,7 +114,7 @@ def stats():
 def queues():
     """Queue lengths, workers and failed jobs; the summary part refreshes itself."""
     overview = queue_health.overview(get_redis())
-    template = _page_or_fragment("admin/queues.html", "partials/_admin_queue_summary.html")
+    template = page_or_fragment("admin/queues.html", "partials/_admin_queue_summary.html")
     return render_template(template, overview=overview)
 
 
@@ -261,19 +262,15 @@ def dev_outbox():
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _page_or_fragment(page: str, fragment: str) -> str:
-    """htmx asks for the fragment it swaps; anyone else gets the page (which includes it)."""
-    return fragment if request.headers.get("HX-Request") else page
-
-
 def _cursor() -> int | None:
     """The `before` keyset cursor: absent, or a positive id (anything else is a 400)."""
     raw = request.args.get("before", "")
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= _MAX_CURSOR:
+    cursor = as_id(raw)
+    if cursor is None:
         abort(400, description="The page link is broken: `before` must be a positive whole number.")
-    return int(raw)
+    return cursor
 
 
 def _error_text(form) -> str:

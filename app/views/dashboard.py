@@ -21,6 +21,7 @@ from app.services.preview import preview_send
 from app.services.query_filters import as_id
 from app.services.template_fields import fields_for
 from app.views.access import staff_required
+from app.views.htmx import page_or_fragment
 
 bp = Blueprint("dashboard", __name__)
 
@@ -198,7 +199,7 @@ def monitor():
     filters = _monitor_filters(form) if form.validate() else monitoring.MonitorFilters()
     before = as_id(request.args.get("before"))
     page = monitoring.monitor_page(current_user, filters, zone=current_user.zone, before=before)
-    template = "partials/_monitor_rows.html" if request.headers.get("HX-Request") else "dashboard/monitor.html"
+    template = page_or_fragment("dashboard/monitor.html", "partials/_monitor_rows.html")
     args = {k: v for k, v in request.args.items() if v}
     return render_template(template, form=form, page=page, args=args)
 

@@ -10,6 +10,7 @@ from app.services import inbox as inbox_service
 from app.services.errors import NotFound
 from app.services.query_filters import as_id
 from app.views.access import patient_required
+from app.views.htmx import is_htmx, page_or_fragment
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
@@ -20,7 +21,7 @@ def index():
     """The inbox: unread first, then read, newest first; updates live over the socket."""
     before = as_id(request.args.get("before"))
     page = inbox_service.inbox_page(current_user, before=before)
-    template = "partials/_inbox_read_page.html" if request.headers.get("HX-Request") and before else "inbox/index.html"
+    template = page_or_fragment("inbox/index.html", "partials/_inbox_read_page.html") if before else "inbox/index.html"
     return render_template(template, page=page)
 
 
@@ -44,7 +45,7 @@ def mark_read(public_id: str):
     except NotFound:
         abort(404)
     unread = inbox_service.unread_count(current_user)
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         return render_template("partials/_inbox_item_read.html", item=item, unread=unread)
     return redirect(url_for("inbox.index"))
 
