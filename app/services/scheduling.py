@@ -55,8 +55,6 @@ def cancel_group(user: User, group_public_id: str) -> int:
             sa.select(Notification.id).where(Notification.group_id == group.id, Notification.status.in_(PENDING))
         )
     )
-    if not ids:
-        raise NotFound("Nothing in this send can still be cancelled")
     moved = change_status(ids, Status.CANCELLED, EventKind.CANCELLED,
                           values={"cancelled_at": utcnow(), "job_id": None}, actor_id=user.id,
                           detail=f"cancelled by {user.name}")

@@ -36,7 +36,7 @@ from app.models.enums import Role
 from app.services import delivery_log as log_service
 from app.services import queue_health, user_admin
 from app.services import stats as stats_service
-from app.services.errors import Conflict, NotFound, ValidationError
+from app.services.errors import Conflict, ValidationError
 from app.services.query_filters import as_id
 from app.views.access import admin_required
 from app.views.filters import viewer_zone
@@ -122,10 +122,7 @@ def queues():
 @admin_required
 def queue_retry_job(job_id: str):
     """Put one failed job back on its queue."""
-    try:
-        queue = queue_health.retry_failed_job(get_redis(), job_id)
-    except NotFound as exc:
-        abort(404, description=exc.message)
+    queue = queue_health.retry_failed_job(get_redis(), job_id)
     flash(f"Job {job_id} is back on the {queue} queue.", "info")
     return redirect(url_for("admin.queues"))
 
@@ -186,7 +183,7 @@ def user_new():
 @admin_required
 def user(user_id: int):
     """One user: their details, (de)activation and, for a patient, their practitioner."""
-    person = _user_or_404(user_id)
+    person = user_admin.get_user(user_id)
     form = AssignPractitionerForm(practitioner_id=str(person.practitioner_id or ""))
     offer_practitioners(form.practitioner_id, user_admin.practitioners())
     return render_template("admin/user.html", person=person, form=form)
@@ -196,7 +193,7 @@ def user(user_id: int):
 @admin_required
 def user_practitioner(user_id: int):
     """Assign (or unassign) a patient's practitioner."""
-    person = _user_or_404(user_id)
+    person = user_admin.get_user(user_id)
     form = AssignPractitionerForm()
     offer_practitioners(form.practitioner_id, user_admin.practitioners())
     if form.validate():
@@ -228,21 +225,12 @@ def user_reactivate(user_id: int):
 def _set_active(user_id: int, *, active: bool):
     try:
         person = user_admin.set_active(current_user, user_id, active)
-    except NotFound:
-        abort(404, description="No such user")
     except Conflict as exc:
         flash(exc.message, "error")
     else:
         state = "active again" if active else "deactivated and can no longer sign in"
         flash(f"{person.name} is {state}.", "info")
     return redirect(url_for("admin.user", user_id=user_id))
-
-
-def _user_or_404(user_id: int):
-    try:
-        return user_admin.get_user(user_id)
-    except NotFound:
-        abort(404, description="No such user")
 
 
 # --- dev outbox -------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.extensions import db
@@ -15,7 +15,7 @@ from app.models.status import Status
 from app.models.user import User
 from app.services import monitoring, scheduling
 from app.services.access import visible_patients
-from app.services.errors import Conflict, NotFound, ValidationError
+from app.services.errors import Conflict, ValidationError
 from app.services.outbox import SendRequest, create_send
 from app.services.preview import preview_send
 from app.services.query_filters import as_id
@@ -222,10 +222,7 @@ def _monitor_filters(form: MonitorFilterForm) -> monitoring.MonitorFilters:
 @staff_required
 def notification(public_id: str):
     """A notification, its content, and its timeline of events."""
-    try:
-        view = monitoring.notification_view(current_user, public_id)
-    except NotFound:
-        abort(404)
+    view = monitoring.notification_view(current_user, public_id)
     return render_template("dashboard/notification.html", view=view, reschedule=RescheduleForm())
 
 
@@ -235,8 +232,6 @@ def cancel(public_id: str):
     """Cancel a notification no worker has claimed yet."""
     try:
         scheduling.cancel_notification(current_user, public_id)
-    except NotFound:
-        abort(404)
     except Conflict as error:
         flash(error.message, "error")
     else:
@@ -249,10 +244,7 @@ def cancel(public_id: str):
 def reschedule(public_id: str):
     """Move a notification not yet sent to another time."""
     form = RescheduleForm()
-    try:
-        view = monitoring.notification_view(current_user, public_id)
-    except NotFound:
-        abort(404)
+    view = monitoring.notification_view(current_user, public_id)
     if form.validate_on_submit():
         when = datetime.combine(form.send_date.data, form.send_time.data, tzinfo=current_user.zone)
         try:
@@ -275,34 +267,25 @@ def reschedule(public_id: str):
 @staff_required
 def send(group_id: str):
     """A send: its progress (live while anything is pending) and its notifications."""
-    try:
-        view = monitoring.group_view(current_user, group_id)
-    except NotFound:
-        abort(404)
-    return render_template("dashboard/send.html", view=view)
+    return render_template("dashboard/send.html", view=monitoring.group_view(current_user, group_id))
 
 
 @bp.get("/sends/<group_id>/live")
 @staff_required
 def send_live(group_id: str):
     """The progress bar and rows, polled by the send page until nothing is pending."""
-    try:
-        view = monitoring.group_view(current_user, group_id)
-    except NotFound:
-        abort(404)
-    return render_template("partials/_send_live.html", view=view)
+    return render_template("partials/_send_live.html", view=monitoring.group_view(current_user, group_id))
 
 
 @bp.post("/sends/<group_id>/cancel")
 @staff_required
 def cancel_send(group_id: str):
     """Cancel everything in a send that has not gone out yet."""
-    try:
-        count = scheduling.cancel_group(current_user, group_id)
-    except NotFound as error:
-        flash(error.message, "error")
-    else:
+    count = scheduling.cancel_group(current_user, group_id)
+    if count:
         flash(f"Cancelled {count} notification(s).", "success")
+    else:
+        flash("Nothing in this send can still be cancelled.", "error")
     return redirect(url_for("dashboard.send", group_id=group_id))
 
 

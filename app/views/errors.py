@@ -7,6 +7,9 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
+
+from app.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +25,17 @@ def register(app: Flask) -> None:
         if _wants_json():
             return jsonify(error="csrf", message=message), 400
         return render_template("errors/error.html", code=400, title="Please try again", message=message), 400
+
+    @app.errorhandler(ServiceError)
+    def service_error(error: ServiceError):
+        """A service's refusal no view answered itself (an unknown or hidden id is a 404)."""
+        name = HTTP_STATUS_CODES.get(error.status_code, "Error")
+        if _wants_json():
+            return jsonify(error=name.lower().replace(" ", "_"), message=error.message), error.status_code
+        return (
+            render_template("errors/error.html", code=error.status_code, title=name, message=error.message),
+            error.status_code,
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.models.enums import Role
 from app.services import inbox as inbox_service
-from app.services.errors import NotFound
 from app.services.query_filters import as_id
 from app.views.access import patient_required
 from app.views.htmx import is_htmx, page_or_fragment
@@ -29,21 +28,14 @@ def index():
 @patient_required
 def show(public_id: str):
     """One notification, in full."""
-    try:
-        item = inbox_service.inbox_item(current_user, public_id)
-    except NotFound:
-        abort(404)
-    return render_template("inbox/show.html", item=item)
+    return render_template("inbox/show.html", item=inbox_service.inbox_item(current_user, public_id))
 
 
 @bp.post("/<public_id>/read")
 @patient_required
 def mark_read(public_id: str):
     """Mark one item read; htmx swaps the item and the badge, a plain form goes back to the inbox."""
-    try:
-        item = inbox_service.mark_read(current_user, public_id)
-    except NotFound:
-        abort(404)
+    item = inbox_service.mark_read(current_user, public_id)
     unread = inbox_service.unread_count(current_user)
     if is_htmx():
         return render_template("partials/_inbox_item_read.html", item=item, unread=unread)
