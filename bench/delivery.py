@@ -31,10 +31,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -178,8 +179,12 @@ def scratch_database(tmp: Path, description: list[str]):
 
 
 @contextlib.contextmanager
-def bench_redis(tmp: Path, description: list[str]):
-    """An embedded redis-server, or an empty logical database of REDIS_URL's server."""
+def bench_redis(tmp: Path, db_index: int, description: list[str]) -> Iterator[str]:
+    """An embedded redis-server, or logical database `db_index` of REDIS_URL's server.
+
+    The database from REDIS_URL's path is ignored on purpose: `redis://host:6379/0` is often a
+    server's working database, and this run empties the one it uses when it ends.
+    """
     base = os.environ.get("REDIS_URL", "").strip()
     if not base:
         from app.embedded_redis import EmbeddedRedis
@@ -192,15 +197,23 @@ def bench_redis(tmp: Path, description: list[str]):
             server.stop()
         return
     parts = urlsplit(base)
-    if parts.scheme in ("redis", "rediss") and parts.path.strip("/") == "":
-        base = parts._replace(path=f"/{DEFAULT_BENCH_REDIS_DB}").geturl()
-    client = Redis.from_url(base)
-    if client.dbsize():  # checked before the try: a database we refused is not ours to empty
-        client.close()
-        raise SystemExit(f"Redis database {base} is not empty; point REDIS_URL at an empty one (e.g. /15)")
+    if parts.scheme == "unix":  # unix:///path/redis.sock?db=N
+        parts = parts._replace(query=urlencode({**dict(parse_qsl(parts.query)), "db": db_index}))
+    else:
+        parts = parts._replace(path=f"/{db_index}")
+    url = parts.geturl()
+    client = Redis.from_url(url)
     try:
-        description.append(f"Redis {base}")
-        yield base
+        if client.dbsize():
+            raise SystemExit(
+                f"Redis database {url} is not empty; choose an empty one with --redis-db"
+            )
+    except BaseException:
+        client.close()
+        raise
+    description.append(f"Redis {url}")
+    try:
+        yield url
     finally:
         with contextlib.suppress(Exception):
             client.flushdb()  # only what this run wrote: the database was empty at start
@@ -739,7 +752,7 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.ExitStack() as stack:
             stack.callback(logging.shutdown)
             database_url = stack.enter_context(scratch_database(tmp, run.description))
-            redis_url = stack.enter_context(bench_redis(tmp, run.description))
+            redis_url = stack.enter_context(bench_redis(tmp, DEFAULT_BENCH_REDIS_DB, run.description))
             fakes = stack.enter_context(
                 FakeProviders(("twilio", "sendgrid") if args.email else ("twilio",))
             )

@@ -36,21 +36,25 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from redis import Redis  # noqa: E402
 
-from bench.delivery import LOG_FORMAT, restore_signal_handlers, scratch_database  # noqa: E402
+from bench.delivery import (  # noqa: E402
+    LOG_FORMAT,
+    bench_redis,
+    restore_signal_handlers,
+    scratch_database,
+)
 
 DEFAULT_BENCH_REDIS_DB = 14
 TARGET_P95_MS = 100.0
@@ -253,48 +257,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.repeat < 2 or args.warmup < 0:
         parser.error("--repeat must be at least 2 and --warmup not negative")
     return args
-
-
-@contextlib.contextmanager
-def bench_redis(tmp: Path, db_index: int, description: list[str]) -> Iterator[str]:
-    """An embedded redis-server, or logical database `db_index` of REDIS_URL's server.
-
-    The database from REDIS_URL's path is ignored on purpose: `redis://host:6379/0` is often a
-    server's working database, and this run empties the one it uses when it ends.
-    """
-    base = os.environ.get("REDIS_URL", "").strip()
-    if not base:
-        from app.embedded_redis import EmbeddedRedis
-
-        server = EmbeddedRedis.start(tmp / "redis")
-        description.append("embedded Redis")
-        try:
-            yield server.url
-        finally:
-            server.stop()
-        return
-    parts = urlsplit(base)
-    if parts.scheme == "unix":  # unix:///path/redis.sock?db=N
-        parts = parts._replace(query=urlencode({**dict(parse_qsl(parts.query)), "db": db_index}))
-    else:
-        parts = parts._replace(path=f"/{db_index}")
-    url = parts.geturl()
-    client = Redis.from_url(url)
-    try:
-        if client.dbsize():
-            raise SystemExit(
-                f"Redis database {url} is not empty; choose an empty one with --redis-db"
-            )
-    except BaseException:
-        client.close()
-        raise
-    description.append(f"Redis {url}")
-    try:
-        yield url
-    finally:
-        with contextlib.suppress(Exception):
-            client.flushdb()  # only what this run wrote: the database was empty at start
-        client.close()
 
 
 def app_settings(database_url: str, redis_url: str) -> dict[str, Any]:
