@@ -4,13 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev chromium bench clean
+.PHONY: run test lint install install-dev chromium bench clean
 
 run: $(VENV)/.installed .env
 	$(BIN)/python -m app.devserver
 
-test: $(VENV)/.installed-dev .env chromium
+test: $(VENV)/.installed-dev .env chromium lint
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

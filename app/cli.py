@@ -62,7 +62,7 @@ def seed_demo_command():
     if logins is None:
         click.echo("Demo data is already there. Demo logins use the password: " + DEMO_PASSWORD)
         return
-    click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for login in logins:
         click.echo(f"  {login.role.value:<13} {login.email:<26} {login.name}")
 

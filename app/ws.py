@@ -8,6 +8,7 @@ host reaches a patient connected to any web process.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -127,10 +128,8 @@ class InboxRelay:
 
 def _closed(pubsub) -> None:
     if pubsub is not None:
-        try:
+        with contextlib.suppress(RedisError):
             pubsub.close()
-        except RedisError:
-            pass
     return None
 
 

@@ -4,11 +4,11 @@ import json
 import time
 
 import pytest
-from simple_websocket import Client, ConnectionClosed, ConnectionError as WebSocketRefused
+from simple_websocket import Client, ConnectionClosed
+from simple_websocket import ConnectionError as WebSocketRefused
 
 from app.services.outbox import SendRequest, create_send
 from tests.conftest import log_in
-
 
 # Flask-Login's strong session protection binds a session to its browser: same agent here.
 USER_AGENT = "sutra-tests"

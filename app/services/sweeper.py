@@ -124,9 +124,8 @@ def _dead_jobs(redis: Redis, job_ids: set[str], now: datetime, job_timeout: int)
     dead = set()
     for job_id, (status, started_at) in zip(ordered, answers, strict=True):
         state = status.decode() if status else None
-        if state not in LIVE_JOB_STATES:
-            dead.add(job_id)
-        elif state == JobStatus.STARTED.value and started_at and _started_long_ago(started_at, now, job_timeout):
+        stuck = state == JobStatus.STARTED.value and started_at and _started_long_ago(started_at, now, job_timeout)
+        if state not in LIVE_JOB_STATES or stuck:
             dead.add(job_id)
     return dead
 

@@ -1,13 +1,12 @@
 """Initial schema: users, devices, templates, notifications, their groups and events.
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 19:51:37.293376
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'

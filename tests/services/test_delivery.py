@@ -31,7 +31,11 @@ def rows() -> list[Notification]:
 
 
 def events_of(notification: Notification) -> list[tuple[str, str | None]]:
-    stmt = sa.select(NotificationEvent).where(NotificationEvent.notification_id == notification.id).order_by(NotificationEvent.id)
+    stmt = (
+        sa.select(NotificationEvent)
+        .where(NotificationEvent.notification_id == notification.id)
+        .order_by(NotificationEvent.id)
+    )
     return [(e.kind.value, e.status.value if e.status else None) for e in db.session.scalars(stmt)]
 
 
@@ -99,9 +103,9 @@ def test_a_job_for_a_deleted_notification_does_nothing(app, practitioner, patien
 
 
 def test_a_failed_job_argument_is_refused_clearly(app):
-    from app.tasks.delivery import deliver_notifications
-
     import pytest
+
+    from app.tasks.delivery import deliver_notifications
 
     with pytest.raises(TypeError):
         deliver_notifications(["1; drop table"])

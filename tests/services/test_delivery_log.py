@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import NotificationEvent
 from app.services.delivery_log import CSV_HEADER, LogFilters, csv_lines, log_page
-from app.services.query_filters import day_range
 from app.services.outbox import SendRequest, create_send
+from app.services.query_filters import day_range
 from tests import factories
 
 

@@ -29,7 +29,11 @@ def the_row() -> Notification:
 
 
 def kinds(row: Notification) -> list[str]:
-    stmt = sa.select(NotificationEvent.kind).where(NotificationEvent.notification_id == row.id).order_by(NotificationEvent.id)
+    stmt = (
+        sa.select(NotificationEvent.kind)
+        .where(NotificationEvent.notification_id == row.id)
+        .order_by(NotificationEvent.id)
+    )
     return [k.value for k in db.session.scalars(stmt)]
 
 
@@ -180,7 +184,9 @@ def test_push_goes_to_every_valid_device(run_worker, fake_fcm, use_settings, pra
     assert the_row().status is Status.SENT
 
 
-def test_an_unregistered_device_is_invalidated_and_the_others_still_get_it(run_worker, fake_fcm, use_settings, practitioner):
+def test_an_unregistered_device_is_invalidated_and_the_others_still_get_it(
+    run_worker, fake_fcm, use_settings, practitioner
+):
     use_settings(**fake_fcm.settings())
     patient = factories.create_patient(practitioner=practitioner, preferred_channels=["push"], devices=2)
     fake_fcm.fail_for(f"device-{patient.id}-0", "permanent", code="UNREGISTERED")
@@ -192,7 +198,9 @@ def test_an_unregistered_device_is_invalidated_and_the_others_still_get_it(run_w
     assert devices[f"device-{patient.id}-1"] is None
 
 
-def test_push_to_only_gone_devices_fails_and_later_sends_are_suppressed(run_worker, fake_fcm, use_settings, practitioner):
+def test_push_to_only_gone_devices_fails_and_later_sends_are_suppressed(
+    run_worker, fake_fcm, use_settings, practitioner
+):
     use_settings(**fake_fcm.settings())
     patient = factories.create_patient(practitioner=practitioner, preferred_channels=["push"], devices=1)
     fake_fcm.fail_for(f"device-{patient.id}-0", "permanent", code="UNREGISTERED")

@@ -264,7 +264,8 @@ def test_no_recipients_is_refused(practitioner):
 
 
 def test_unknown_channel_is_refused(practitioner, patient):
-    assert "carrier_pigeon" in assert_refused(practitioner, free_text([patient], channels=["carrier_pigeon"]), "channels")
+    request = free_text([patient], channels=["carrier_pigeon"])
+    assert "carrier_pigeon" in assert_refused(practitioner, request, "channels")
 
 
 def test_no_channel_at_all_is_refused(practitioner, patient):

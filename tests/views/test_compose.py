@@ -124,7 +124,8 @@ def test_a_past_time_is_an_inline_error(staff, practitioner, patient):
     form = compose_form(staff, patient_id=str(patient.id), send_mode="later",
                         send_date=past.strftime("%Y-%m-%d"), send_time=past.strftime("%H:%M"),
                         body="Keep me")
-    body = assert_refused(staff.post("/compose", data=form), "The scheduled time is in the past", 'id="send_date-error"')
+    response = staff.post("/compose", data=form)
+    body = assert_refused(response, "The scheduled time is in the past", 'id="send_date-error"')
     assert "Keep me" in body
 
 
