@@ -139,6 +139,21 @@ def use_settings(app: Flask):
     return apply
 
 
+# Pipeline tests reach the fakes through the whole app, often on a loaded machine: the 0.5 s
+# timeout the provider unit tests use would turn a slow moment into a retry and a flaky test.
+PIPELINE_PROVIDER_TIMEOUT = 5.0
+
+
+@pytest.fixture
+def use_fake(use_settings):
+    """Point the app's provider for a fake's channel at that fake."""
+
+    def apply(fake, **extra) -> None:
+        use_settings(**fake.settings(**{"PROVIDER_TIMEOUT_SECONDS": PIPELINE_PROVIDER_TIMEOUT, **extra}))
+
+    return apply
+
+
 @pytest.fixture
 def redis(app: Flask) -> Redis:
     return app.extensions["redis"]

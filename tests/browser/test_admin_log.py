@@ -28,14 +28,14 @@ def test_the_csv_download_holds_exactly_the_filtered_log(
     open_page_as,
     shot,
     fake_twilio,
-    use_settings,
+    use_fake,
     run_worker,
     admin,
     practitioner,
     patient,
     other_patient,
 ):
-    use_settings(**fake_twilio.settings())
+    use_fake(fake_twilio)
     send_message(
         practitioner,
         [patient, other_patient],

@@ -23,6 +23,7 @@ from tests.browser.conftest import (
     expect_badge,
     wait_for_live_inbox,
 )
+from tests.conftest import PIPELINE_PROVIDER_TIMEOUT
 
 TITLE = "Your Basti course starts Monday"
 # The promise to patients: a message shows in an open inbox within two seconds of being sent.
@@ -44,7 +45,7 @@ WATCH_FOR_ARRIVAL = """(title) => {
 @pytest.fixture
 def sms_through_fake_twilio(fake_twilio, use_settings, monkeypatch):
     """SMS goes to the fake Twilio, from this process and from any worker started after this."""
-    settings = fake_twilio.settings()
+    settings = fake_twilio.settings(PROVIDER_TIMEOUT_SECONDS=PIPELINE_PROVIDER_TIMEOUT)
     use_settings(**settings)
     for name, value in settings.items():
         monkeypatch.setenv(name, str(value))

@@ -23,9 +23,9 @@ def scheduled_jobs(redis) -> list[str]:
 
 
 def test_a_scheduled_message_cancelled_in_monitor_never_reaches_sms_or_the_inbox(
-    open_page_as, shot, fake_twilio, use_settings, run_worker, redis, practitioner, patient
+    open_page_as, shot, fake_twilio, use_fake, run_worker, redis, practitioner, patient
 ):
-    use_settings(**fake_twilio.settings())
+    use_fake(fake_twilio)
     when = datetime.now(practitioner.zone) + timedelta(hours=1)
     page = open_page_as(practitioner)
     page.get_by_role("link", name="Compose").first.click()

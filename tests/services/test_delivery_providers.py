@@ -38,8 +38,8 @@ def kinds(row: Notification) -> list[str]:
 
 
 @pytest.fixture
-def twilio(fake_twilio, use_settings):
-    use_settings(**fake_twilio.settings(SMS_PUSH_BODIES="full"))
+def twilio(fake_twilio, use_fake):
+    use_fake(fake_twilio, SMS_PUSH_BODIES="full")
     return fake_twilio
 
 
@@ -87,7 +87,8 @@ def test_a_429_waits_at_least_the_retry_after(run_worker, twilio, practitioner, 
     assert row.next_attempt_at >= datetime.now(UTC) + timedelta(seconds=590)
 
 
-def test_a_timeout_is_retried(run_worker, twilio, practitioner, patient):
+def test_a_timeout_is_retried(run_worker, twilio, use_settings, practitioner, patient):
+    use_settings(PROVIDER_TIMEOUT_SECONDS=0.5)
     twilio.fail_next("timeout")
     send(practitioner, [patient], ["sms"])
     run_worker()
@@ -154,8 +155,8 @@ def test_a_provider_that_raises_loses_nothing(app, run_worker, twilio, practitio
     assert (row.status, row.error_message) == (Status.QUEUED, "provider error: RuntimeError")
 
 
-def test_email_goes_through_sendgrid_with_its_reference(run_worker, fake_sendgrid, use_settings, practitioner, patient):
-    use_settings(**fake_sendgrid.settings())
+def test_email_goes_through_sendgrid_with_its_reference(run_worker, fake_sendgrid, use_fake, practitioner, patient):
+    use_fake(fake_sendgrid)
     send(practitioner, [patient], ["email"])
     run_worker()
     row = the_row()
@@ -166,8 +167,8 @@ def test_email_goes_through_sendgrid_with_its_reference(run_worker, fake_sendgri
     assert (row.status, row.provider) == (Status.SENT, "sendgrid")
 
 
-def test_email_goes_through_smtp(run_worker, fake_smtp, use_settings, practitioner, patient):
-    use_settings(**fake_smtp.settings())
+def test_email_goes_through_smtp(run_worker, fake_smtp, use_fake, practitioner, patient):
+    use_fake(fake_smtp)
     send(practitioner, [patient], ["email"])
     run_worker()
     row = the_row()
@@ -175,8 +176,8 @@ def test_email_goes_through_smtp(run_worker, fake_smtp, use_settings, practition
     assert [m["to"] for m in fake_smtp.received] == ["priya@clinic.test"]
 
 
-def test_push_goes_to_every_valid_device(run_worker, fake_fcm, use_settings, practitioner):
-    use_settings(**fake_fcm.settings())
+def test_push_goes_to_every_valid_device(run_worker, fake_fcm, use_fake, practitioner):
+    use_fake(fake_fcm)
     patient = factories.create_patient(practitioner=practitioner, preferred_channels=["push"], devices=2)
     send(practitioner, [patient], ["push"])
     run_worker()
@@ -185,9 +186,9 @@ def test_push_goes_to_every_valid_device(run_worker, fake_fcm, use_settings, pra
 
 
 def test_an_unregistered_device_is_invalidated_and_the_others_still_get_it(
-    run_worker, fake_fcm, use_settings, practitioner
+    run_worker, fake_fcm, use_fake, practitioner
 ):
-    use_settings(**fake_fcm.settings())
+    use_fake(fake_fcm)
     patient = factories.create_patient(practitioner=practitioner, preferred_channels=["push"], devices=2)
     fake_fcm.fail_for(f"device-{patient.id}-0", "permanent", code="UNREGISTERED")
     send(practitioner, [patient], ["push"])
@@ -199,9 +200,9 @@ def test_an_unregistered_device_is_invalidated_and_the_others_still_get_it(
 
 
 def test_push_to_only_gone_devices_fails_and_later_sends_are_suppressed(
-    run_worker, fake_fcm, use_settings, practitioner
+    run_worker, fake_fcm, use_fake, practitioner
 ):
-    use_settings(**fake_fcm.settings())
+    use_fake(fake_fcm)
     patient = factories.create_patient(practitioner=practitioner, preferred_channels=["push"], devices=1)
     fake_fcm.fail_for(f"device-{patient.id}-0", "permanent", code="UNREGISTERED")
     send(practitioner, [patient], ["push"])

@@ -61,10 +61,10 @@ def test_every_channel_and_day_is_present_even_without_events(app):
 
 
 def test_failures_and_their_reasons_are_counted_but_retries_are_not(app, run_worker, fake_twilio,
-                                                                   use_settings, practitioner):
+                                                                   use_fake, practitioner):
     from tests import factories
 
-    use_settings(**fake_twilio.settings())
+    use_fake(fake_twilio)
     patients = [factories.create_patient(practitioner=practitioner, phone=f"+9198000003{i:02d}",
                                          preferred_channels=["sms"]) for i in range(4)]
     fake_twilio.fail_for(patients[0].phone, "permanent", code=21211)

@@ -92,8 +92,8 @@ def test_attempts_only_keeps_events_that_called_a_provider(login, admin, deliver
 
 
 def test_the_provider_filter_keeps_only_that_providers_attempts(login, admin, run_worker, fake_twilio,
-                                                                 use_settings, practitioner, patient):
-    use_settings(**fake_twilio.settings())
+                                                                 use_fake, practitioner, patient):
+    use_fake(fake_twilio)
     send(practitioner, [patient], ["sms", "email"])
     run_worker()
     ids = shown_ids(login(admin).get("/admin/log?provider=twilio"))

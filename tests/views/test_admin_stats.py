@@ -20,9 +20,9 @@ def day_row(body: str, day: str) -> list[int]:
 
 
 @pytest.fixture
-def sms_sent_and_failed(run_worker, fake_twilio, use_settings, practitioner):
+def sms_sent_and_failed(run_worker, fake_twilio, use_fake, practitioner):
     """Three SMS accepted by Twilio and one refused, today."""
-    use_settings(**fake_twilio.settings())
+    use_fake(fake_twilio)
     patients = [factories.create_patient(practitioner=practitioner, phone=f"+9198000004{i:02d}",
                                          preferred_channels=["sms"]) for i in range(4)]
     fake_twilio.fail_for(patients[3].phone, "permanent", code=21211)

@@ -26,8 +26,8 @@ def the_row() -> Notification:
 
 
 @pytest.fixture
-def twilio(fake_twilio, use_settings):
-    use_settings(**fake_twilio.settings())
+def twilio(fake_twilio, use_fake):
+    use_fake(fake_twilio)
     return fake_twilio
 
 
@@ -145,8 +145,8 @@ def test_an_inbound_message_from_a_malformed_number_is_a_clear_400(client, twili
 
 
 @pytest.fixture
-def sendgrid(fake_sendgrid, use_settings):
-    use_settings(**fake_sendgrid.settings(SENDGRID_WEBHOOK_PUBLIC_KEY=fake_sendgrid.public_key_b64))
+def sendgrid(fake_sendgrid, use_fake):
+    use_fake(fake_sendgrid, SENDGRID_WEBHOOK_PUBLIC_KEY=fake_sendgrid.public_key_b64)
     return fake_sendgrid
 
 
