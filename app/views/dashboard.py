@@ -93,11 +93,14 @@ def compose_preview():
     return render_template("partials/_compose_preview.html", preview=preview)
 
 
-@bp.get("/compose/patients")
+@bp.post("/compose/patients")
 @staff_required
 def patient_suggestions():
-    """Patients whose name or email starts a word with what was typed (autocomplete)."""
-    term = request.args.get("patient_search", "").strip()[:120]
+    """Patients whose name or email contains what was typed (autocomplete).
+
+    A POST, so the typed name never lands in a URL, a proxy's access log or browser history.
+    """
+    term = request.form.get("patient_search", "").strip()[:120]
     patients: list[User] = []
     if term:
         like = f"%{term.replace('%', '').replace('_', '')}%"

@@ -207,14 +207,28 @@ def test_the_preview_escapes_what_was_typed(staff, patient):
     assert "<img src=x" not in html
 
 
+def suggestions(client, term: str) -> str:
+    token = csrf_token_from(client.get("/compose").get_data(as_text=True))
+    return client.post("/compose/patients", data={"patient_search": term},
+                       headers={"X-CSRFToken": token}).get_data(as_text=True)
+
+
 def test_autocomplete_finds_my_patients_only(staff, patient, other_practitioner):
     factories.create_patient(practitioner=other_practitioner, name="Priyanka Theirs")
-    html = staff.get("/compose/patients?patient_search=pri").get_data(as_text=True)
+    html = suggestions(staff, "pri")
     assert "Priya Sharma" in html and "Priyanka Theirs" not in html
 
 
 def test_autocomplete_says_when_nothing_matches(staff):
-    assert "No patient matches" in staff.get("/compose/patients?patient_search=zzz").get_data(as_text=True)
+    assert "No patient matches" in suggestions(staff, "zzz")
+
+
+def test_autocomplete_needs_the_pages_csrf_token(staff):
+    assert staff.post("/compose/patients", data={"patient_search": "pri"}).status_code == 400
+
+
+def test_autocomplete_is_not_a_get_so_names_stay_out_of_urls(staff):
+    assert staff.get("/compose/patients?patient_search=pri").status_code == 405
 
 
 def test_template_fields_follow_the_type(staff):
