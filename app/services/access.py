@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from app.extensions import db
 from app.models.enums import Channel, Role
 from app.models.notification import Notification
 from app.models.status import UNREAD_INBOX, Status
 from app.models.user import User
+from app.services.errors import NotFound
 
 IN_INBOX = UNREAD_INBOX | {Status.READ}  # a scheduled in-app item is not in the inbox yet
 
@@ -28,6 +30,14 @@ def visible_notifications(user: User) -> sa.Select:
         Notification.channel == Channel.IN_APP,
         Notification.status.in_(IN_INBOX),
     )
+
+
+def visible_notification(user: User, public_id: str) -> Notification:
+    """One notification `user` may see; NotFound (never 403) hides whether it exists."""
+    item = db.session.scalar(visible_notifications(user).where(Notification.public_id == public_id))
+    if item is None:
+        raise NotFound("No such notification")
+    return item
 
 
 def visible_patients(user: User) -> sa.Select:

@@ -11,8 +11,7 @@ from app.extensions import db
 from app.models.notification import EventKind, Notification
 from app.models.status import UNREAD_INBOX, Status
 from app.models.user import User
-from app.services.access import visible_notifications
-from app.services.errors import NotFound
+from app.services.access import visible_notification, visible_notifications
 from app.services.transitions import change_status
 
 PAGE_SIZE = 30
@@ -51,20 +50,13 @@ def unread_count(user: User) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
 
 
-def inbox_item(user: User, public_id: str) -> Notification:
-    item = db.session.scalar(visible_notifications(user).where(Notification.public_id == public_id))
-    if item is None:
-        raise NotFound("No such notification")
-    return item
-
-
 def inbox_item_by_id(user: User, notification_id: int) -> Notification | None:
     """For the live relay: the item only if this user may see it."""
     return db.session.scalar(visible_notifications(user).where(Notification.id == notification_id))
 
 
 def mark_read(user: User, public_id: str) -> Notification:
-    item = inbox_item(user, public_id)
+    item = visible_notification(user, public_id)
     change_status([item.id], Status.READ, EventKind.READ, values={"read_at": utcnow()}, actor_id=user.id)
     db.session.commit()
     db.session.refresh(item)

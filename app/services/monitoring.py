@@ -13,7 +13,7 @@ from app.models.enums import Channel, NotificationType, Role
 from app.models.notification import Notification, NotificationEvent, NotificationGroup
 from app.models.status import PENDING, Status
 from app.models.user import User
-from app.services.access import visible_notifications
+from app.services.access import visible_notification
 from app.services.errors import NotFound
 from app.services.query_filters import day_range, recipient_matches
 
@@ -156,9 +156,7 @@ class NotificationView:
 
 
 def notification_view(user: User, public_id: str) -> NotificationView:
-    item = db.session.scalar(visible_notifications(user).where(Notification.public_id == public_id))
-    if item is None:
-        raise NotFound("No such notification")
+    item = visible_notification(user, public_id)
     events = list(
         db.session.scalars(
             sa.select(NotificationEvent)

@@ -125,7 +125,7 @@ def create_send(sender: User | None, request: SendRequest, *, now: datetime | No
             return earlier
 
     checked = _validate(sender, request, now)
-    composer = _composer_for(checked)
+    composer = composer_for_content(checked.type, checked.free_text, checked.template_key)
     config = current_app.config
     group = NotificationGroup(
         sender_id=sender_id,
@@ -287,10 +287,6 @@ def template_context(patient_name: str, practitioner_name: str | None, data: Map
         inbox_url=config["PUBLIC_BASE_URL"].rstrip("/") + "/inbox",
         data=data,
     )
-
-
-def _composer_for(checked: _Validated) -> Composer:
-    return composer_for_content(checked.type, checked.free_text, checked.template_key)
 
 
 def composer_for_content(

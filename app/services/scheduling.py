@@ -17,8 +17,8 @@ from app.extensions import db, get_redis
 from app.models.notification import EventKind, Notification
 from app.models.status import PENDING, Status
 from app.models.user import User
-from app.services.access import visible_notifications
-from app.services.errors import Conflict, NotFound, ValidationError
+from app.services.access import visible_notification
+from app.services.errors import Conflict, ValidationError
 from app.services.monitoring import visible_group
 from app.services.outbox import check_schedule_time
 from app.services.transitions import change_status
@@ -26,16 +26,9 @@ from app.tasks.dispatch import DeliveryJob, enqueue_jobs, new_job_id
 from app.tasks.queues import QUEUE_FOR_PRIORITY
 
 
-def _visible(user: User, public_id: str) -> Notification:
-    item = db.session.scalar(visible_notifications(user).where(Notification.public_id == public_id))
-    if item is None:
-        raise NotFound("No such notification")
-    return item
-
-
 def cancel_notification(user: User, public_id: str) -> Notification:
     """Cancel one notification that no worker has claimed yet."""
-    item = _visible(user, public_id)
+    item = visible_notification(user, public_id)
     moved = change_status([item.id], Status.CANCELLED, EventKind.CANCELLED,
                           values={"cancelled_at": utcnow(), "job_id": None}, actor_id=user.id,
                           detail=f"cancelled by {user.name}")
@@ -69,7 +62,7 @@ def reschedule_notification(user: User, public_id: str, when: datetime | str) ->
     run_at = check_schedule_time(when, now, errors)
     if errors:
         raise ValidationError(errors)
-    item = _visible(user, public_id)
+    item = visible_notification(user, public_id)
     target = Status.SCHEDULED if run_at else Status.QUEUED
     job = DeliveryJob(new_job_id(), QUEUE_FOR_PRIORITY[item.priority], (item.id,), run_at)
     moved = change_status(

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.models.enums import Role
 from app.services import inbox as inbox_service
+from app.services.access import visible_notification
 from app.services.query_filters import as_id
 from app.views.access import patient_required
 from app.views.htmx import is_htmx, page_or_fragment
@@ -28,7 +29,7 @@ def index():
 @patient_required
 def show(public_id: str):
     """One notification, in full."""
-    return render_template("inbox/show.html", item=inbox_service.inbox_item(current_user, public_id))
+    return render_template("inbox/show.html", item=visible_notification(current_user, public_id))
 
 
 @bp.post("/<public_id>/read")
