@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 from app.models.enums import Channel
 from app.models.user import User
@@ -45,23 +47,37 @@ def choose_channels(
     return [
         ChannelChoice(
             channel,
-            _unreachable_reason(patient, channel, has_push_device)
+            unreachable_reason(patient, channel, has_push_device=has_push_device)
             or (None if urgent or channel in preferred else "turned off in the patient's preferences"),
         )
         for channel in channels
     ]
 
 
-def _unreachable_reason(patient: User, channel: Channel, has_push_device: bool) -> str | None:
+class Contact(Protocol):
+    """Where a patient can be reached: a User, or a row loaded with the same columns."""
+
+    phone: str | None
+    email: str | None
+    sms_opted_out_at: datetime | None
+    email_opted_out_at: datetime | None
+
+
+def unreachable_reason(contact: Contact, channel: Channel, *, has_push_device: bool) -> str | None:
+    """Why `channel` cannot reach this patient, or None.
+
+    Asked when a send is created and again when it is delivered: a STOP or a bounce may have
+    arrived in between.
+    """
     if channel is Channel.SMS:
-        if not patient.phone:
+        if not contact.phone:
             return "no phone number"
-        if patient.sms_opted_out_at is not None:
+        if contact.sms_opted_out_at is not None:
             return "opted out of SMS"
     elif channel is Channel.EMAIL:
-        if not patient.email:
+        if not contact.email:
             return "no email address"
-        if patient.email_opted_out_at is not None:
+        if contact.email_opted_out_at is not None:
             return "opted out of email"
     elif channel is Channel.PUSH and not has_push_device:
         return "no push device"

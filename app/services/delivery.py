@@ -34,6 +34,7 @@ from app.models.enums import Channel, Priority
 from app.models.notification import EventKind, Notification
 from app.models.status import Status, can_transition
 from app.models.user import Device, User
+from app.services.channel_choice import unreachable_reason
 from app.services.live_inbox import publish_inbox_items
 from app.services.quiet_hours import quiet_hours_end
 from app.services.retry_policy import retry_delay
@@ -109,7 +110,7 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
         if quiet_until is not None:
             _defer(outcomes, row, quiet_until, now)
             continue
-        reason = _opted_out_reason(row, tokens)
+        reason = unreachable_reason(row, row.channel, has_push_device=bool(tokens.get(row.user_id)))
         if reason is not None:
             suppressed[reason].append(row.id)
             continue
@@ -220,17 +221,6 @@ def _push_tokens(user_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
     for user_id, token in db.session.execute(stmt):
         found[user_id].append(token)
     return {uid: tuple(tokens) for uid, tokens in found.items()}
-
-
-def _opted_out_reason(row: Any, tokens: dict[int, tuple[str, ...]]) -> str | None:
-    """Checked again at send time: a STOP or bounce may have arrived since the row was made."""
-    if row.channel is Channel.SMS and (row.sms_opted_out_at is not None or not row.phone):
-        return "opted out of SMS" if row.sms_opted_out_at is not None else "no phone number"
-    if row.channel is Channel.EMAIL and (row.email_opted_out_at is not None or not row.email):
-        return "opted out of email" if row.email_opted_out_at is not None else "no email address"
-    if row.channel is Channel.PUSH and not tokens.get(row.user_id):
-        return "no push device"
-    return None
 
 
 def _message_for(row: Any, tokens: dict[int, tuple[str, ...]], config: Any) -> OutboundMessage:
