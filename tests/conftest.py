@@ -36,13 +36,14 @@ def _worker_index(worker_id: str) -> int:
 
 
 @pytest.fixture(scope="session")
-def database_url(worker_id: str, tmp_path_factory) -> Iterator[str]:
+def database_url(worker_id: str, testrun_uid: str, tmp_path_factory) -> Iterator[str]:
     base = os.environ.get("DATABASE_URL")
     if not base or not base.startswith("postgres"):
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
         return
-    # One database per test process, created fresh, so parallel runs never share rows.
-    name = f"sutra_test_{_worker_index(worker_id)}"
+    # One database per test process and run, created fresh, so neither the processes of one
+    # run nor two runs on the same server (two checkouts, CI beside a developer) share rows.
+    name = f"sutra_test_{testrun_uid[:12]}_{_worker_index(worker_id)}"
     server = make_url(base).set(drivername="postgresql+psycopg")
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
