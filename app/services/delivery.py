@@ -1,12 +1,13 @@
 """Delivering notifications: the worker half of the pipeline.
 
 A job carries a batch of ids. `deliver_batch` claims them with one compare-and-set UPDATE
-(`scheduled`/`queued` -> `sending`, only rows still pointing at this job), so a job run twice,
-or a job racing a cancel, sends each notification at most once. It then holds back what quiet
-hours forbid, suppresses what an opt-out since creation forbids, stores in-app items, calls the
-providers for the rest (several at once, over keep-alive connections), and writes every outcome
-with one executemany UPDATE and one multi-row event INSERT. Only after that commit does it
-announce in-app items and enqueue retries.
+(`transitions.claim`: pending -> `sending`, only rows still pointing at this job), so a job run
+twice, or a job racing a cancel, sends each notification at most once. It then holds back what
+quiet hours forbid, suppresses what an opt-out since creation forbids, stores in-app items,
+calls the providers for the rest (several at once, over keep-alive connections), and writes
+every outcome with one executemany UPDATE and one multi-row event INSERT
+(`transitions.write_outcomes`). Only after that commit does it announce in-app items and
+enqueue retries.
 
 Known duplicate window: a worker that dies after a provider accepted a message but before the
 commit leaves the row in `sending`; the sweeper retries it, and the patient may get it twice.
@@ -32,13 +33,13 @@ from app.clock import utcnow
 from app.extensions import db, get_redis
 from app.models.enums import Channel, Priority
 from app.models.notification import EventKind, Notification
-from app.models.status import Status, can_transition
+from app.models.status import Status
 from app.models.user import Device, User
 from app.services.channel_choice import unreachable_reason
 from app.services.live_inbox import publish_inbox_items
 from app.services.quiet_hours import quiet_hours_end
 from app.services.retry_policy import retry_delay
-from app.services.transitions import change_status, record_events
+from app.services.transitions import change_status, claim, write_outcomes
 from app.tasks.dispatch import DeliveryJob, enqueue_jobs, new_job_id
 from app.tasks.queues import QUEUE_FOR_PRIORITY
 
@@ -89,7 +90,8 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
     """Deliver the notifications of one job; safe to run twice (the second run does nothing)."""
     now = now or utcnow()
     report = BatchReport()
-    claimed = _claim(ids, job_id, now)
+    claimed = claim(ids, job_id, now=now)
+    db.session.commit()
     report.claimed = len(claimed)
     report.skipped = len(set(ids)) - len(claimed)
     if not claimed:
@@ -137,7 +139,9 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
         user_of = {r.id: r.user_id for r in in_app}
         outcomes.live.extend((user_of[nid], nid) for nid in delivered)
 
-    applied = _write(outcomes, now)
+    applied = write_outcomes(outcomes.updates, outcomes.events, now=now)
+    if len(applied) != len(outcomes.updates):
+        log.warning("%d outcome(s) arrived after their rows were recovered", len(outcomes.updates) - len(applied))
     _invalidate_devices(outcomes.invalid_tokens, now)
     db.session.commit()
 
@@ -145,7 +149,7 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
     publish_inbox_items(redis, outcomes.live)
     enqueue_jobs(redis, outcomes.jobs(), timeout=config["JOB_TIMEOUT_SECONDS"])
     for update in applied:
-        status = update["b_status"]
+        status = update["status"]
         if status is Status.SENT:
             report.sent += 1
         elif status is Status.QUEUED:
@@ -157,30 +161,7 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
     return report
 
 
-# --- claim and load ---------------------------------------------------------------------------
-
-
-def _claim(ids: Sequence[int], job_id: str | None, now: datetime) -> list[int]:
-    """Compare-and-set the batch to `sending`; only rows still meant for this job move.
-
-    No event is written for the claim: the attempt's outcome, written moments later, is the
-    event, and a row left in `sending` is the sweeper's to recover.
-    """
-    where = [Notification.job_id == job_id] if job_id else []
-    stmt = (
-        sa.update(Notification)
-        .where(
-            Notification.id.in_(list(ids)),
-            Notification.status.in_([Status.SCHEDULED, Status.QUEUED]),
-            *where,
-        )
-        .values(status=Status.SENDING, updated_at=now)
-        .returning(Notification.id)
-        .execution_options(synchronize_session=False)
-    )
-    claimed = list(db.session.scalars(stmt).all())
-    db.session.commit()
-    return claimed
+# --- load ---------------------------------------------------------------------------------
 
 
 _LOAD_COLUMNS = (
@@ -294,30 +275,30 @@ def shutdown_pool(app: Flask) -> None:
 def _record_attempt(outcomes: _Outcomes, row: Any, result: DeliveryResult, latency_ms: int,
                     now: datetime, config: Any) -> None:
     attempts = row.attempts + 1
-    update = _blank_update(row.id, now)
-    update.update(b_attempts=attempts, b_provider=result.provider,
-                  b_provider_message_id=result.provider_message_id, b_error_message=result.error)
+    update = _blank_update(row.id)
+    update.update(attempts=attempts, provider=result.provider,
+                  provider_message_id=result.provider_message_id, error_message=result.error)
     detail = None
     if result.ok:
-        update.update(b_status=Status.SENT, b_sent_at=now)
+        update.update(status=Status.SENT, sent_at=now)
         kind = EventKind.SENT
     elif result.outcome is Outcome.RETRYABLE and attempts < row.max_attempts:
         delay = retry_delay(attempts, base=config["RETRY_BASE_SECONDS"], cap=config["RETRY_MAX_SECONDS"],
                             retry_after=result.retry_after)
         run_at = now + timedelta(seconds=delay)
         queue = QUEUE_FOR_PRIORITY[Priority(row.priority)]
-        update.update(b_status=Status.QUEUED, b_next_attempt_at=run_at,
-                      b_job_id=outcomes.run_later(queue, run_at, row.id))
+        update.update(status=Status.QUEUED, next_attempt_at=run_at,
+                      job_id=outcomes.run_later(queue, run_at, row.id))
         kind = EventKind.RETRY
         detail = f"attempt {attempts} of {row.max_attempts} failed; retrying in {round(delay)} s"
     else:
-        update.update(b_status=Status.FAILED, b_failed_at=now, b_status_reason=_failure_reason(result, attempts))
+        update.update(status=Status.FAILED, failed_at=now, status_reason=_failure_reason(result, attempts))
         kind = EventKind.FAILED
-        detail = update["b_status_reason"]
+        detail = update["status_reason"]
     outcomes.updates.append(update)
     outcomes.invalid_tokens.update(result.invalid_tokens)
     outcomes.events.append(
-        {"notification_id": row.id, "kind": kind, "status": update["b_status"], "detail": detail,
+        {"notification_id": row.id, "kind": kind, "status": update["status"], "detail": detail,
          "provider": result.provider, "http_status": result.http_status, "latency_ms": latency_ms,
          "error": result.error[:500] if result.error else None, "created_at": now}
     )
@@ -331,9 +312,9 @@ def _failure_reason(result: DeliveryResult, attempts: int) -> str:
 
 def _defer(outcomes: _Outcomes, row: Any, until: datetime, now: datetime) -> None:
     queue = QUEUE_FOR_PRIORITY[Priority(row.priority)]
-    update = _blank_update(row.id, now)
-    update.update(b_status=Status.SCHEDULED, b_attempts=row.attempts, b_next_attempt_at=until,
-                  b_job_id=outcomes.run_later(queue, until, row.id))
+    update = _blank_update(row.id)
+    update.update(status=Status.SCHEDULED, attempts=row.attempts, next_attempt_at=until,
+                  job_id=outcomes.run_later(queue, until, row.id))
     outcomes.updates.append(update)
     outcomes.events.append(
         {"notification_id": row.id, "kind": EventKind.DEFERRED, "status": Status.SCHEDULED,
@@ -347,45 +328,11 @@ _UPDATE_FIELDS = (
 )
 
 
-def _blank_update(notification_id: int, now: datetime) -> dict[str, Any]:
-    update: dict[str, Any] = {f"b_{name}": None for name in _UPDATE_FIELDS}
-    update.update(b_id=notification_id, b_updated_at=now)
+def _blank_update(notification_id: int) -> dict[str, Any]:
+    """Every outcome sets the same columns (one executemany); those it does not use are null."""
+    update: dict[str, Any] = dict.fromkeys(_UPDATE_FIELDS)
+    update["id"] = notification_id
     return update
-
-
-def _write(outcomes: _Outcomes, now: datetime) -> list[dict[str, Any]]:
-    """Every per-row outcome in one executemany UPDATE, guarded on `sending`, then the events
-    of the rows that took it; returns the updates that applied."""
-    for update in outcomes.updates:
-        if not can_transition(Status.SENDING, update["b_status"]):
-            raise ValueError(f"illegal transition sending -> {update['b_status']}")
-    if not outcomes.updates:
-        record_events(outcomes.events)
-        return []
-    table = Notification.__table__
-    stmt = (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("b_id"), table.c.status == Status.SENDING)
-        .values({name: sa.bindparam(f"b_{name}") for name in (*_UPDATE_FIELDS, "updated_at")})
-    )
-    result = db.session.execute(stmt, outcomes.updates)
-    applied = outcomes.updates
-    if result.rowcount != len(outcomes.updates):
-        # A row left `sending` meanwhile: only the sweeper does that, for a job that overran
-        # its timeout. Keep the history true: events only for rows that took our outcome.
-        found = dict(
-            db.session.execute(
-                sa.select(Notification.id, Notification.status).where(
-                    Notification.id.in_([u["b_id"] for u in outcomes.updates]),
-                    Notification.updated_at == now,
-                )
-            )
-        )
-        applied = [u for u in outcomes.updates if found.get(u["b_id"]) is u["b_status"]]
-        log.warning("%d outcome(s) arrived after their rows were recovered", len(outcomes.updates) - len(applied))
-    applied_ids = {u["b_id"] for u in applied}
-    record_events([e for e in outcomes.events if e["notification_id"] in applied_ids])
-    return applied
 
 
 def _invalidate_devices(tokens: set[str], now: datetime) -> None:

@@ -26,7 +26,7 @@ from app.extensions import db, get_redis
 from app.models.enums import Priority
 from app.models.notification import EventKind, Notification
 from app.models.status import PENDING, Status
-from app.services.transitions import change_status, record_events
+from app.services.transitions import change_status, reassign_job, record_events
 from app.tasks.dispatch import DeliveryJob, chunked, enqueue_jobs, new_job_id
 from app.tasks.queues import QUEUE_FOR_PRIORITY
 
@@ -85,12 +85,7 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
     for priority, ids in _by_priority(orphans).items():
         for chunk in chunked(ids, batch_size):
             job_id = new_job_id()
-            db.session.execute(
-                sa.update(Notification)
-                .where(Notification.id.in_(chunk), Notification.status.in_(PENDING))
-                .values(job_id=job_id, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
+            reassign_job(chunk, job_id, now=now)
             record_events(
                 [{"notification_id": nid, "kind": EventKind.REQUEUED, "detail": "its job was lost; queued again",
                   "created_at": now} for nid in chunk]

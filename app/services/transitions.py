@@ -1,9 +1,15 @@
-"""Set-based status changes: one UPDATE for many rows, guarded by the legal-transition table.
+"""Every write of a notification's status: set-based, guarded by the legal-transition table.
 
-Every change is a compare-and-set (`WHERE status IN sources_of(target)`), so two actors racing
-for the same rows (a worker claiming while a practitioner cancels, a job run twice) cannot both
-win. Each moved row gets its event in the same transaction. Nothing here commits: the calling
-service owns the transaction.
+Three writers, one rule. `change_status` moves many rows to one status (cancel, read, a
+provider's receipt, recovery); `claim` takes rows for a delivery job; `write_outcomes` stores
+each claimed row's own result of an attempt. All three are compare-and-set updates whose WHERE
+clause comes from `sources_of(target)` in `app.models.status`, so two actors racing for the
+same rows (a worker claiming while a practitioner cancels, a job run twice) cannot both win,
+and a change the table does not allow cannot happen. Each moved row gets its event in the same
+transaction. `reassign_job` is the one update that keeps the status (a lost job replaced).
+
+No other module updates notification rows (tests/services/test_status_writers.py keeps it so).
+Nothing here commits: the calling service owns the transaction.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ import sqlalchemy as sa
 from app.clock import utcnow
 from app.extensions import db
 from app.models.notification import EventKind, Notification, NotificationEvent
-from app.models.status import Status, sources_of
+from app.models.status import PENDING, Status, sources_of
 
 CHUNK = 2000  # ids per statement: well under every database's bound-parameter limit
+CLAIMED = Status.SENDING  # what a claim moves rows to, and where their outcomes come from
 
 
 def change_status(
@@ -37,21 +44,7 @@ def change_status(
 ) -> list[int]:
     """Move every listed notification that may legally reach `target`; return those moved."""
     now = now or utcnow()
-    sources = sources_of(target)
-    if only_from is not None:
-        sources = sources & frozenset(only_from)
-    moved: list[int] = []
-    id_list = list(ids)
-    for start in range(0, len(id_list), CHUNK):
-        chunk = id_list[start : start + CHUNK]
-        stmt = (
-            sa.update(Notification)
-            .where(Notification.id.in_(chunk), Notification.status.in_(sources), *where)
-            .values(status=target, updated_at=now, **(values or {}))
-            .returning(Notification.id)
-            .execution_options(synchronize_session=False)
-        )
-        moved.extend(db.session.scalars(stmt).all())
+    moved = _move(ids, target, _sources(target, only_from), where, values or {}, now)
     record_events(
         [
             {"notification_id": nid, "kind": kind, "status": target, "detail": detail,
@@ -62,7 +55,104 @@ def change_status(
     return moved
 
 
+def claim(ids: Collection[int], job_id: str | None, *, now: datetime) -> list[int]:
+    """Take rows for one delivery job: move them to `sending`; return those taken.
+
+    Only rows the table lets reach `sending` (pending ones) and, for a job, rows still meant
+    for that job move, so a job run twice, or racing a cancel, sends each notification at most
+    once. No event is written: the attempt's outcome, moments later, is the event, and a row
+    left in `sending` is the sweeper's to recover.
+    """
+    where = [Notification.job_id == job_id] if job_id else []
+    return _move(ids, CLAIMED, sources_of(CLAIMED), where, {}, now)
+
+
+def write_outcomes(
+    outcomes: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]], *, now: datetime
+) -> list[Mapping[str, Any]]:
+    """Store each claimed row's own outcome with one executemany UPDATE; return those applied.
+
+    Every outcome is a mapping of column names to values, with at least `id` and `status`,
+    and all of them have the same keys. A row moves only if it is still claimed (a row the
+    sweeper took back from a job that overran keeps the sweeper's status), and only the
+    events of rows that moved are recorded, so the history stays true.
+    """
+    if not outcomes:
+        record_events(events)
+        return []
+    for target in {outcome["status"] for outcome in outcomes}:
+        if CLAIMED not in sources_of(target):
+            raise ValueError(f"illegal transition {CLAIMED.value} -> {target.value}")
+    table = Notification.__table__
+    columns = [name for name in outcomes[0] if name != "id"]
+    stmt = (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("b_id"), table.c.status == CLAIMED)
+        .values({name: sa.bindparam(f"b_{name}") for name in (*columns, "updated_at")})
+    )
+    params = [{**{f"b_{name}": value for name, value in outcome.items()}, "b_updated_at": now}
+              for outcome in outcomes]
+    result = db.session.execute(stmt, params)
+    applied: Sequence[Mapping[str, Any]] = outcomes
+    if result.rowcount != len(outcomes):
+        # A row left `sending` meanwhile: the sweeper took it back from a job that overran.
+        # The rows that took an outcome are those stamped now with the status it set.
+        found = dict(
+            db.session.execute(
+                sa.select(Notification.id, Notification.status).where(
+                    Notification.id.in_([outcome["id"] for outcome in outcomes]),
+                    Notification.updated_at == now,
+                )
+            ).all()
+        )
+        applied = [outcome for outcome in outcomes if found.get(outcome["id"]) is outcome["status"]]
+    applied_ids = {outcome["id"] for outcome in applied}
+    record_events([event for event in events if event["notification_id"] in applied_ids])
+    return list(applied)
+
+
+def reassign_job(ids: Collection[int], job_id: str, *, now: datetime) -> None:
+    """Give pending rows to a new job, their own having been lost; their status stays."""
+    id_list = list(ids)
+    for start in range(0, len(id_list), CHUNK):
+        db.session.execute(
+            sa.update(Notification)
+            .where(Notification.id.in_(id_list[start : start + CHUNK]), Notification.status.in_(PENDING))
+            .values(job_id=job_id, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def record_events(events: Sequence[Mapping[str, Any]]) -> None:
     """Insert many events in one statement (or a few, for very large batches)."""
     if events:
         db.session.execute(sa.insert(NotificationEvent), list(events))
+
+
+def _move(
+    ids: Collection[int],
+    target: Status,
+    sources: frozenset[Status],
+    where: Sequence[sa.ColumnElement[bool]],
+    values: Mapping[str, Any],
+    now: datetime,
+) -> list[int]:
+    moved: list[int] = []
+    id_list = list(ids)
+    for start in range(0, len(id_list), CHUNK):
+        chunk = id_list[start : start + CHUNK]
+        stmt = (
+            sa.update(Notification)
+            .where(Notification.id.in_(chunk), Notification.status.in_(sources), *where)
+            .values(status=target, updated_at=now, **values)
+            .returning(Notification.id)
+            .execution_options(synchronize_session=False)
+        )
+        moved.extend(db.session.scalars(stmt).all())
+    return moved
+
+
+def _sources(target: Status, only_from: Iterable[Status] | None) -> frozenset[Status]:
+    sources = sources_of(target)
+    return sources if only_from is None else sources & frozenset(only_from)
+
