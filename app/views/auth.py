@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
@@ -11,6 +9,7 @@ from app.extensions import db, limiter, login_manager
 from app.forms.auth import LoginForm
 from app.models.user import User
 from app.services.accounts import authenticate
+from app.views.safe_redirect import local_path
 
 bp = Blueprint("auth", __name__)
 
@@ -40,7 +39,7 @@ def login():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+            return redirect(local_path(request.args.get("next")) or url_for("home.index"))
         form.password.errors.append("That email and password do not match an active account")
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
 
@@ -52,12 +51,3 @@ def logout():
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
-
-def _safe_next(target: str | None) -> str | None:
-    """Only follow `next` to a path on this site."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target

@@ -22,6 +22,7 @@ from app.services.query_filters import as_id
 from app.services.template_fields import fields_for
 from app.views.access import staff_required
 from app.views.htmx import page_or_fragment
+from app.views.safe_redirect import local_path
 
 bp = Blueprint("dashboard", __name__)
 
@@ -294,5 +295,4 @@ def cancel_send(group_id: str):
 
 def _back_to(default: str) -> str:
     """Return to the page the button was on, when that is a page of this site."""
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return local_path(request.form.get("next")) or default

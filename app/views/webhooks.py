@@ -62,7 +62,7 @@ def sendgrid_events():
     payload = _verified_sendgrid_body()
     try:
         events = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         return jsonify(error="invalid", message="the body is not JSON"), 400
     if not isinstance(events, list):
         return jsonify(error="invalid", message="the body must be a JSON array of events"), 400
@@ -90,7 +90,8 @@ def _verified_sendgrid_body() -> bytes:
     payload = request.get_data(cache=True)
     signature = request.headers.get(EventWebhookHeader.SIGNATURE, "")
     timestamp = request.headers.get(EventWebhookHeader.TIMESTAMP, "")
-    if not signature or not timestamp.isdigit():
+    # isdigit() alone accepts digits int() cannot read, such as "²".
+    if not signature or not (timestamp.isascii() and timestamp.isdigit()):
         abort(403)
     # The SDK does not check freshness: a replayed old batch is refused here.
     if abs(time.time() - int(timestamp)) > current_app.config["WEBHOOK_MAX_AGE_SECONDS"]:

@@ -218,3 +218,20 @@ def test_webhooks_need_no_login_but_every_other_post_does(client, sendgrid):
     assert post_events(client, sendgrid, []).status_code == 200
     assert client.post("/inbox/read-all").status_code in (302, 400)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_a_timestamp_of_non_ascii_digits_is_refused_before_anything_is_read(client, sendgrid):
+    response = client.post("/webhooks/sendgrid/events", data="[]", headers={
+        "X-Twilio-Email-Event-Webhook-Signature": "c2lnbmF0dXJl",
+        "X-Twilio-Email-Event-Webhook-Timestamp": "²"})
+    assert response.status_code == 403
+
+
+def test_a_signed_body_nested_too_deep_is_a_clear_400(client, sendgrid):
+    payload = b"[" * 100_000 + b"]" * 100_000
+    timestamp = str(int(time.time()))
+    headers = {"X-Twilio-Email-Event-Webhook-Signature": sendgrid.sign(payload, timestamp),
+               "X-Twilio-Email-Event-Webhook-Timestamp": timestamp}
+    response = client.post("/webhooks/sendgrid/events", data=payload, headers=headers)
+    assert response.status_code == 400
+    assert "not JSON" in response.get_json()["message"]
