@@ -85,13 +85,13 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
     for priority, ids in _by_priority(orphans).items():
         for chunk in chunked(ids, batch_size):
             job_id = new_job_id()
-            reassign_job(chunk, job_id, now=now)
+            moved = reassign_job(chunk, job_id, now=now)
             record_events(
                 [{"notification_id": nid, "kind": EventKind.REQUEUED, "detail": "its job was lost; queued again",
-                  "created_at": now} for nid in chunk]
+                  "created_at": now} for nid in moved]
             )
-            report.requeued += len(chunk)
-            jobs.append(DeliveryJob(job_id, QUEUE_FOR_PRIORITY[priority], tuple(chunk)))
+            report.requeued += len(moved)
+            jobs.append(DeliveryJob(job_id, QUEUE_FOR_PRIORITY[priority], tuple(moved)))
 
     db.session.commit()
     enqueue_jobs(redis, [j for j in jobs if j.notification_ids], timeout=config["JOB_TIMEOUT_SECONDS"])

@@ -44,7 +44,8 @@ def change_status(
 ) -> list[int]:
     """Move every listed notification that may legally reach `target`; return those moved."""
     now = now or utcnow()
-    moved = _move(ids, target, _sources(target, only_from), where, values or {}, now)
+    moved = _update(ids, [Notification.status.in_(_sources(target, only_from)), *where],
+                    {"status": target, "updated_at": now, **(values or {})})
     record_events(
         [
             {"notification_id": nid, "kind": kind, "status": target, "detail": detail,
@@ -64,7 +65,7 @@ def claim(ids: Collection[int], job_id: str | None, *, now: datetime) -> list[in
     left in `sending` is the sweeper's to recover.
     """
     where = [Notification.job_id == job_id] if job_id else []
-    return _move(ids, CLAIMED, sources_of(CLAIMED), where, {}, now)
+    return _update(ids, [Notification.status.in_(sources_of(CLAIMED)), *where], {"status": CLAIMED, "updated_at": now})
 
 
 def write_outcomes(
@@ -111,16 +112,12 @@ def write_outcomes(
     return list(applied)
 
 
-def reassign_job(ids: Collection[int], job_id: str, *, now: datetime) -> None:
-    """Give pending rows to a new job, their own having been lost; their status stays."""
-    id_list = list(ids)
-    for start in range(0, len(id_list), CHUNK):
-        db.session.execute(
-            sa.update(Notification)
-            .where(Notification.id.in_(id_list[start : start + CHUNK]), Notification.status.in_(PENDING))
-            .values(job_id=job_id, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+def reassign_job(ids: Collection[int], job_id: str, *, now: datetime) -> list[int]:
+    """Give pending rows to a new job, their own having been lost; return those given.
+
+    Their status stays; a row a cancel or a claim moved since the caller looked is left alone.
+    """
+    return _update(ids, [Notification.status.in_(PENDING)], {"job_id": job_id, "updated_at": now})
 
 
 def record_events(events: Sequence[Mapping[str, Any]]) -> None:
@@ -129,27 +126,20 @@ def record_events(events: Sequence[Mapping[str, Any]]) -> None:
         db.session.execute(sa.insert(NotificationEvent), list(events))
 
 
-def _move(
-    ids: Collection[int],
-    target: Status,
-    sources: frozenset[Status],
-    where: Sequence[sa.ColumnElement[bool]],
-    values: Mapping[str, Any],
-    now: datetime,
-) -> list[int]:
-    moved: list[int] = []
+def _update(ids: Collection[int], where: Sequence[sa.ColumnElement[bool]], values: Mapping[str, Any]) -> list[int]:
+    """One UPDATE ... RETURNING per chunk of ids; the ids of the rows it changed."""
+    changed: list[int] = []
     id_list = list(ids)
     for start in range(0, len(id_list), CHUNK):
-        chunk = id_list[start : start + CHUNK]
         stmt = (
             sa.update(Notification)
-            .where(Notification.id.in_(chunk), Notification.status.in_(sources), *where)
-            .values(status=target, updated_at=now, **values)
+            .where(Notification.id.in_(id_list[start : start + CHUNK]), *where)
+            .values(**values)
             .returning(Notification.id)
             .execution_options(synchronize_session=False)
         )
-        moved.extend(db.session.scalars(stmt).all())
-    return moved
+        changed.extend(db.session.scalars(stmt).all())
+    return changed
 
 
 def _sources(target: Status, only_from: Iterable[Status] | None) -> frozenset[Status]:

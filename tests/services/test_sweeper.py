@@ -101,3 +101,31 @@ def test_the_sweep_recovers_a_large_flushed_group(app, run_worker, redis, practi
     assert len(queued_job_ids(redis)["low"]) == 4
     run_worker()
     assert {r.status for r in rows()} == {Status.DELIVERED}
+
+
+def test_a_row_cancelled_while_the_sweeper_looks_is_not_requeued(app, redis, practitioner, patient, other_patient):
+    send(practitioner, [patient, other_patient])
+    cancelled, kept = rows()
+    redis.flushdb()
+
+    def cancel_first(conn, cursor, statement, parameters, context, executemany):
+        # A practitioner's cancel commits between the sweeper's look at due rows and its update.
+        if statement.startswith("UPDATE notifications SET job_id") and not cancelled_in_time:
+            cancelled_in_time.append(True)
+            with db.engine.begin() as other:
+                other.execute(sa.update(Notification).where(Notification.id == cancelled.id)
+                              .values(status=Status.CANCELLED, job_id=None))
+
+    cancelled_in_time: list[bool] = []
+    sa.event.listen(db.engine, "before_cursor_execute", cancel_first)
+    try:
+        report = sweep(now=later())
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", cancel_first)
+
+    assert cancelled_in_time and report.requeued == 1
+    requeued = db.session.scalars(sa.select(NotificationEvent.notification_id).where(
+        NotificationEvent.kind == "requeued")).all()
+    assert requeued == [kept.id]
+    assert [r.status for r in rows()] == [Status.CANCELLED, Status.QUEUED]
+    assert queued_job_ids(redis)["low"] == [rows()[1].job_id]
