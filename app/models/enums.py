@@ -34,6 +34,11 @@ class Channel(Vocabulary):
         return _CHANNEL_LABELS[self]
 
     @property
+    def noun(self) -> str:
+        """The channel's name inside a sentence ("Cancelled SMS and email")."""
+        return _CHANNEL_NOUNS[self]
+
+    @property
     def interrupts(self) -> bool:
         """Whether a delivery can wake the patient, so quiet hours apply to it."""
         return self is not Channel.IN_APP
@@ -44,6 +49,12 @@ _CHANNEL_LABELS = {
     Channel.EMAIL: "Email",
     Channel.PUSH: "Push",
     Channel.IN_APP: "In-app",
+}
+_CHANNEL_NOUNS = {
+    Channel.SMS: "SMS",
+    Channel.EMAIL: "email",
+    Channel.PUSH: "push",
+    Channel.IN_APP: "in-app",
 }
 
 

@@ -69,7 +69,10 @@ class Notification(db.Model):
     __tablename__ = "notifications"
     __table_args__ = (
         sa.Index("ix_notifications_inbox", "user_id", "channel", "status", "id"),
-        sa.Index("ix_notifications_monitor", "sender_id", "id"),
+        # Monitor lists messages (a send to one patient) newest send first: a practitioner's
+        # by the first, an admin's (every send) and a page's channels by the second.
+        sa.Index("ix_notifications_monitor", "sender_id", "group_id", "user_id"),
+        sa.Index("ix_notifications_message", "group_id", "user_id"),
         sa.Index("ix_notifications_group_status", "group_id", "status"),
         sa.Index("ix_notifications_due", "status", "next_attempt_at"),
     )

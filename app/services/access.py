@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models.enums import Channel, Role
-from app.models.notification import Notification
+from app.models.notification import Notification, NotificationGroup
 from app.models.status import UNREAD_INBOX, Status
 from app.models.user import User
 from app.services.errors import NotFound
@@ -38,6 +38,22 @@ def visible_notification(user: User, public_id: str) -> Notification:
     if item is None:
         raise NotFound("No such notification")
     return item
+
+
+def visible_message(user: User, send_id: str, patient_id: int) -> list[Notification]:
+    """Every channel of one message (what send `send_id` said to one patient) `user` may see;
+    NotFound when there is none."""
+    items = list(
+        db.session.scalars(
+            visible_notifications(user)
+            .join(NotificationGroup, NotificationGroup.id == Notification.group_id)
+            .where(NotificationGroup.public_id == send_id, Notification.user_id == patient_id)
+            .order_by(Notification.id)
+        )
+    )
+    if not items:
+        raise NotFound("No such message")
+    return items
 
 
 def visible_patients(user: User) -> sa.Select:

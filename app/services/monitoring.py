@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from app.models.enums import Channel, NotificationType, Role
 from app.models.notification import Notification, NotificationEvent, NotificationGroup
 from app.models.status import PENDING, Status
 from app.models.user import User
-from app.services.access import visible_notification
+from app.services.access import visible_message, visible_notification
 from app.services.errors import NotFound
 from app.services.query_filters import day_range, recipient_matches
 
@@ -22,6 +22,7 @@ GROUP_ROWS_SHOWN = 200
 DONE = frozenset({Status.SENT, Status.DELIVERED, Status.READ})
 IN_FLIGHT = PENDING | {Status.SENDING}
 SKIPPED = frozenset({Status.SUPPRESSED, Status.CANCELLED})
+CHANNEL_ORDER = {channel: i for i, channel in enumerate(Channel)}
 
 
 @dataclass(frozen=True)
@@ -35,53 +36,162 @@ class MonitorFilters:
 
 
 @dataclass(frozen=True)
-class MonitorRow:
-    notification: Notification
-    patient_name: str
+class ChannelState:
+    """One channel of a message: its notification and where that stands."""
+
+    id: int
+    public_id: str
+    channel: Channel
+    status: Status
+    status_reason: str | None
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Message:
+    """What one send said to one patient: its notifications, one per channel.
+
+    Monitor lists messages, not notifications, because a practitioner thinks of "the reminder
+    to Priya", and cancelling it must stop every channel of it.
+    """
+
     send_id: str  # the public id of the send (group) it belongs to
     send_title: str  # what the practitioner titled the send (an SMS's own title may be generic)
+    patient_id: int
+    patient_name: str
+    type: NotificationType
+    created_at: datetime
+    channels: list[ChannelState]
+
+    @property
+    def in_flight(self) -> bool:
+        """Whether a channel may still change by itself (a worker will act on it)."""
+        return any(c.status in IN_FLIGHT for c in self.channels)
+
+    @property
+    def cancellable(self) -> bool:
+        """Whether a channel is still unclaimed, so the message can be cancelled or moved."""
+        return any(c.status.is_pending for c in self.channels)
+
+    @property
+    def scheduled_for(self) -> datetime | None:
+        """When the channels still waiting for their time will go (the earliest of them)."""
+        return min((c.next_attempt_at for c in self.channels
+                    if c.status is Status.SCHEDULED and c.next_attempt_at), default=None)
 
 
 @dataclass(frozen=True)
 class MonitorPage:
-    rows: list[MonitorRow]
+    messages: list[Message]
     next_before: int | None
 
+    @property
+    def in_flight(self) -> bool:
+        """Whether anything shown can still change by itself: the page refreshes only then."""
+        return any(m.in_flight for m in self.messages)
 
-def sent_by(user: User) -> sa.Select:
-    """Notifications a staff member sent (an admin sees every send)."""
-    stmt = sa.select(Notification)
-    return stmt if user.role is Role.ADMIN else stmt.where(Notification.sender_id == user.id)
+
+def sent_by(user: User) -> list[sa.ColumnElement[bool]]:
+    """The condition for notifications a staff member sent (an admin sees every send)."""
+    return [] if user.role is Role.ADMIN else [Notification.sender_id == user.id]
 
 
 def monitor_page(user: User, filters: MonitorFilters, *, zone: ZoneInfo, before: int | None = None) -> MonitorPage:
-    """Newest first, a page at a time by id (keyset), so page 200 costs what page 1 does."""
+    """Newest message first, a page at a time.
+
+    A message is (send, patient). Messages are ordered by (group id, patient id), newest send
+    first, and paged by keyset on that pair, so page 200 costs what page 1 does. A filter keeps
+    the messages with at least one channel that matches it, and each is shown whole. `before`
+    is the id of any notification of the last message of the previous page.
+    """
     stmt = (
-        sent_by(user)
-        .add_columns(User.name, NotificationGroup.public_id, NotificationGroup.title)
-        .join(User, User.id == Notification.user_id)
-        .join(NotificationGroup, NotificationGroup.id == Notification.group_id)
-        .order_by(Notification.id.desc())
+        sa.select(Notification.group_id, Notification.user_id)
+        .where(*sent_by(user), *_filter_conditions(filters, zone))
+        .group_by(Notification.group_id, Notification.user_id)
+        .order_by(Notification.group_id.desc(), Notification.user_id.desc())
         .limit(PAGE_SIZE + 1)
     )
     if before is not None:
-        stmt = stmt.where(Notification.id < before)
+        after = db.session.execute(
+            sa.select(Notification.group_id, Notification.user_id).where(Notification.id == before, *sent_by(user))
+        ).first()
+        if after is None:
+            return MonitorPage([], None)
+        group_id, user_id = after
+        stmt = stmt.where(
+            Notification.group_id <= group_id,
+            sa.or_(Notification.group_id < group_id, Notification.user_id < user_id),
+        )
+    keys = [tuple(key) for key in db.session.execute(stmt)]
+    messages = _messages(keys[:PAGE_SIZE])
+    next_before = messages[-1].channels[0].id if len(keys) > PAGE_SIZE and messages else None
+    return MonitorPage(messages, next_before)
+
+
+def _filter_conditions(filters: MonitorFilters, zone: ZoneInfo) -> list[sa.ColumnElement[bool]]:
+    conditions = []
     if filters.status is not None:
-        stmt = stmt.where(Notification.status == filters.status)
+        conditions.append(Notification.status == filters.status)
     if filters.channel is not None:
-        stmt = stmt.where(Notification.channel == filters.channel)
+        conditions.append(Notification.channel == filters.channel)
     if filters.type is not None:
-        stmt = stmt.where(Notification.type == filters.type)
+        conditions.append(Notification.type == filters.type)
     if filters.patient:
-        stmt = stmt.where(recipient_matches(filters.patient))
+        conditions.append(recipient_matches(filters.patient))
     starts, ends = day_range(filters.date_from, filters.date_to, zone)
     if starts is not None:
-        stmt = stmt.where(Notification.created_at >= starts)
+        conditions.append(Notification.created_at >= starts)
     if ends is not None:
-        stmt = stmt.where(Notification.created_at < ends)
-    found = [MonitorRow(*row) for row in db.session.execute(stmt)]
-    next_before = found[PAGE_SIZE - 1].notification.id if len(found) > PAGE_SIZE else None
-    return MonitorPage(found[:PAGE_SIZE], next_before)
+        conditions.append(Notification.created_at < ends)
+    return conditions
+
+
+def _messages(keys: list[tuple[int, int]]) -> list[Message]:
+    """Every channel of each (group id, patient id) message, in the order of `keys`.
+
+    Only the columns Monitor shows are read: a message body can be long, and a page holds up
+    to four notifications per message. The keys come from a query already limited to what the
+    viewer may see (a send has one sender), and looking them up by the message index alone
+    keeps the database from scanning all of a sender's notifications for them.
+    """
+    if not keys:
+        return []
+    stmt = (
+        sa.select(
+            Notification.group_id, Notification.user_id, Notification.type, Notification.created_at,
+            User.name, NotificationGroup.public_id, NotificationGroup.title,
+            Notification.id, Notification.public_id, Notification.channel, Notification.status,
+            Notification.status_reason, Notification.next_attempt_at,
+        )
+        .join(User, User.id == Notification.user_id)
+        .join(NotificationGroup, NotificationGroup.id == Notification.group_id)
+        .where(_any_message(keys))
+    )
+    found: dict[tuple[int, int], Message] = {}
+    for group_id, user_id, type_, created_at, name, send_id, title, *channel in db.session.execute(stmt):
+        message = found.get((group_id, user_id))
+        if message is None:
+            message = found[group_id, user_id] = Message(send_id, title, user_id, name, type_, created_at, [])
+        message.channels.append(ChannelState(*channel))
+    for message in found.values():
+        message.channels.sort(key=lambda c: CHANNEL_ORDER[c.channel])
+    return [found[key] for key in keys if key in found]
+
+
+def _any_message(keys: list[tuple[int, int]]) -> sa.ColumnElement[bool]:
+    """`(group_id, user_id) IN keys`, spelt as one index lookup per send: SQLite would scan a
+    whole index for a row-value IN list, but searches it for each of these terms."""
+    patients_of: dict[int, list[int]] = {}
+    for group_id, user_id in keys:
+        patients_of.setdefault(group_id, []).append(user_id)
+    return sa.or_(*(sa.and_(Notification.group_id == group_id, Notification.user_id.in_(user_ids))
+                    for group_id, user_ids in patients_of.items()))
+
+
+@dataclass(frozen=True)
+class SendRow:
+    notification: Notification
+    patient_name: str
 
 
 @dataclass(frozen=True)
@@ -104,7 +214,7 @@ class GroupProgress:
 class GroupView:
     group: NotificationGroup
     progress: GroupProgress
-    rows: list[MonitorRow]
+    rows: list[SendRow]
 
 
 def visible_group(user: User, group_public_id: str) -> NotificationGroup:
@@ -145,14 +255,28 @@ def group_view(user: User, group_public_id: str) -> GroupView:
         .limit(GROUP_ROWS_SHOWN)
     )
     return GroupView(
-        group, group_progress(group), [MonitorRow(n, name, group.public_id, group.title) for n, name in rows]
+        group, group_progress(group), [SendRow(n, name) for n, name in rows]
     )
+
+
+def message_view(user: User, send_id: str, patient_id: int) -> Message:
+    """One message with all its channels (NotFound when `user` may see none of it)."""
+    return _message_of(visible_message(user, send_id, patient_id))
+
+
+def _message_of(items: list[Notification]) -> Message:
+    first = items[0]
+    channels = [ChannelState(n.id, n.public_id, n.channel, n.status, n.status_reason, n.next_attempt_at)
+                for n in sorted(items, key=lambda n: CHANNEL_ORDER[n.channel])]
+    return Message(first.group.public_id, first.group.title, first.user_id, first.recipient.name, first.type,
+                   first.created_at, channels)
 
 
 @dataclass(frozen=True)
 class NotificationView:
     notification: Notification
     events: list[NotificationEvent]
+    message: Message  # the message this notification is one channel of
 
 
 def notification_view(user: User, public_id: str) -> NotificationView:
@@ -164,4 +288,5 @@ def notification_view(user: User, public_id: str) -> NotificationView:
             .order_by(NotificationEvent.id)
         )
     )
-    return NotificationView(item, events)
+    message = message_view(user, item.group.public_id, item.user_id)
+    return NotificationView(item, events, message)

@@ -15,11 +15,12 @@ from app.models.status import Status
 from app.models.user import User
 from app.services import monitoring, scheduling
 from app.services.access import visible_patients
-from app.services.errors import Conflict, ValidationError
+from app.services.errors import ValidationError
 from app.services.outbox import SendRequest, create_send
 from app.services.preview import preview_send
 from app.services.query_filters import as_id
 from app.services.template_fields import fields_for
+from app.views import filters
 from app.views.access import staff_required
 from app.views.htmx import page_or_fragment
 from app.views.safe_redirect import local_path
@@ -233,35 +234,68 @@ def notification(public_id: str):
 @bp.post("/notifications/<public_id>/cancel")
 @staff_required
 def cancel(public_id: str):
-    """Cancel a notification no worker has claimed yet."""
-    try:
-        scheduling.cancel_notification(current_user, public_id)
-    except Conflict as error:
-        flash(error.message, "error")
-    else:
-        flash("Cancelled. It will not be sent.", "success")
+    """Cancel one channel of a message, if no worker has claimed it yet."""
+    change = scheduling.cancel_notification(current_user, public_id)
+    _flash_change(change.sentence("Cancelled", too_late="Too late to cancel"), change)
     return redirect(_back_to(url_for("dashboard.notification", public_id=public_id)))
 
 
 @bp.post("/notifications/<public_id>/reschedule")
 @staff_required
 def reschedule(public_id: str):
-    """Move a notification not yet sent to another time."""
+    """Move one channel of a message, not yet sent, to another time."""
     form = RescheduleForm()
-    view = monitoring.notification_view(current_user, public_id)
     if form.validate_on_submit():
         when = datetime.combine(form.send_date.data, form.send_time.data, tzinfo=current_user.zone)
         try:
-            scheduling.reschedule_notification(current_user, public_id, when)
+            change = scheduling.reschedule_notification(current_user, public_id, when)
         except ValidationError as error:
             form.send_date.errors = list(error.errors.values())
-        except Conflict as error:
-            flash(error.message, "error")
-            return redirect(url_for("dashboard.notification", public_id=public_id))
         else:
-            flash("Rescheduled.", "success")
+            _flash_change(_rescheduled(change), change)
             return redirect(url_for("dashboard.notification", public_id=public_id))
+    view = monitoring.notification_view(current_user, public_id)
     return render_template("dashboard/notification.html", view=view, reschedule=form), 422
+
+
+# --- one message (a send to one patient, every channel) ---------------------------------------
+
+
+@bp.post("/sends/<group_id>/to/<int:patient_id>/cancel")
+@staff_required
+def cancel_message(group_id: str, patient_id: int):
+    """Cancel every channel of a message that no worker has claimed yet."""
+    change = scheduling.cancel_message(current_user, group_id, patient_id)
+    _flash_change(change.sentence("Cancelled", too_late="Too late to cancel"), change)
+    return redirect(_back_to(url_for("dashboard.monitor")))
+
+
+@bp.route("/sends/<group_id>/to/<int:patient_id>/reschedule", methods=["GET", "POST"])
+@staff_required
+def reschedule_message(group_id: str, patient_id: int):
+    """Move every channel of a message not yet sent to another time."""
+    form = RescheduleForm()
+    if form.validate_on_submit():
+        when = datetime.combine(form.send_date.data, form.send_time.data, tzinfo=current_user.zone)
+        try:
+            change = scheduling.reschedule_message(current_user, group_id, patient_id, when)
+        except ValidationError as error:
+            form.send_date.errors = list(error.errors.values())
+        else:
+            _flash_change(_rescheduled(change), change)
+            return redirect(_back_to(url_for("dashboard.monitor")))
+    message = monitoring.message_view(current_user, group_id, patient_id)
+    status = 422 if request.method == "POST" else 200
+    return render_template("dashboard/reschedule.html", message=message, form=form), status
+
+
+def _rescheduled(change: scheduling.ChannelChange) -> str:
+    when = f" for {filters.when(change.run_at)}" if change.run_at else " to go now"
+    return change.sentence("Rescheduled", too_late="Too late to reschedule", when=when)
+
+
+def _flash_change(sentence: str, change: scheduling.ChannelChange) -> None:
+    flash(sentence, "success" if change.changed else "error")
 
 
 # --- one send (a group) -----------------------------------------------------------------------

@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from flask import Flask, current_app
 from flask_login import current_user
+from markupsafe import Markup
 
+from app.models.enums import Channel
+from app.models.status import Status
 from app.services.rendering import paragraphs_html
 
 
@@ -28,6 +31,26 @@ def localtime(value: datetime | None, fmt: str = "medium") -> str:
     return format_datetime(value, format=fmt, tzinfo=viewer_zone(), locale=viewer_locale())
 
 
+def when(value: datetime | None) -> str:
+    """A moment in words in the viewer's zone, "Tue 2 Dec, 07:00" (with the year when it is not
+    this year's): for when something is planned to happen."""
+    if value is None:
+        return ""
+    zone = viewer_zone()
+    this_year = datetime.now(zone).year == value.astimezone(zone).year
+    pattern = "EEE d MMM, HH:mm" if this_year else "EEE d MMM y, HH:mm"
+    return format_datetime(value, format=pattern, tzinfo=zone, locale=viewer_locale())
+
+
+def status_pill(status: Status) -> Markup:
+    """A status as a coloured pill. A filter rather than a macro: Monitor shows a few hundred."""
+    return Markup('<span class="status status-{}">{}</span>').format(status.value, status.label)
+
+
+def channel_label(channel: Channel) -> Markup:
+    return Markup('<span class="channel channel-{}">{}</span>').format(channel.value, channel.label)
+
+
 def reject_key(mapping, key: str) -> dict:
     """The mapping without `key` (for building "first page" links from the current filters)."""
     return {k: v for k, v in dict(mapping).items() if k != key}
@@ -35,5 +58,8 @@ def reject_key(mapping, key: str) -> dict:
 
 def register(app: Flask) -> None:
     app.add_template_filter(localtime)
+    app.add_template_filter(when)
+    app.add_template_filter(status_pill)
+    app.add_template_filter(channel_label)
     app.add_template_filter(paragraphs_html, name="paragraphs")
     app.add_template_filter(reject_key)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Notification
 from app.models.status import Status
+from app.services import scheduling
 from app.services.monitoring import PAGE_SIZE
 from app.services.outbox import SendRequest, create_send
 from tests import factories
@@ -101,6 +102,14 @@ def test_the_rows_refresh_by_themselves(staff, practitioner, patient, run_worker
     assert 'data-status="delivered"' in fragment
 
 
+def test_the_rows_stop_refreshing_when_nothing_shown_can_change(staff, practitioner, patient, run_worker):
+    send(practitioner, [patient])
+    run_worker()
+    fragment = staff.get("/monitor", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-status="delivered"' in fragment and "hx-trigger" not in fragment
+    assert "hx-trigger" not in staff.get("/monitor").get_data(as_text=True)
+
+
 def test_a_notification_page_shows_its_timeline(staff, practitioner, patient, run_worker):
     row = the_row(send(practitioner, [patient]))
     run_worker()
@@ -119,14 +128,88 @@ def test_another_practitioners_notification_is_404(staff, other_practitioner):
     assert staff.get(f"/notifications/{row.public_id}").status_code == 404
 
 
-def test_cancelling_from_monitor_stops_the_send(staff, practitioner, patient, run_worker):
-    row = the_row(send(practitioner, [patient], scheduled_at=datetime.now(UTC) + timedelta(hours=1)))
+def test_monitor_shows_one_row_per_message_with_each_channels_status(staff, practitioner, patient):
+    result = send(practitioner, [patient], channels=["in_app", "sms", "email"], title="Three ways")
+    body = staff.get("/monitor").get_data(as_text=True)
+    assert body.count('<tr id="row-') == 1
+    row = body[body.index(f'id="row-{result.group_id}-{patient.id}"'):body.index("</tr>", body.index('id="row-'))]
+    for channel in ("in_app", "sms", "email"):
+        assert f'data-channel="{channel}" data-status="queued"' in row
+
+
+def test_cancelling_a_message_from_monitor_stops_every_channel(staff, practitioner, patient, run_worker):
+    result = send(practitioner, [patient], channels=["in_app", "sms", "email"],
+                  scheduled_at=datetime.now(UTC) + timedelta(hours=1))
     token = csrf_token_from(staff.get("/monitor").get_data(as_text=True))
-    response = staff.post(f"/notifications/{row.public_id}/cancel", data={"csrf_token": token, "next": "/monitor"})
-    assert response.headers["Location"] == "/monitor"
+    response = staff.post(f"/sends/{result.group_id}/to/{patient.id}/cancel",
+                          data={"csrf_token": token, "next": "/monitor?channel=sms"})
+    assert response.headers["Location"] == "/monitor?channel=sms"
+    assert "Cancelled SMS, email and in-app." in staff.get("/monitor").get_data(as_text=True)
     run_worker(scheduled=True)
-    db.session.refresh(row)
-    assert row.status is Status.CANCELLED
+    assert {n.status for n in db.session.scalars(sa.select(Notification))} == {Status.CANCELLED}
+
+
+def test_the_cancel_confirmation_names_what_had_already_gone(staff, practitioner, patient, run_worker):
+    result = send(practitioner, [patient], channels=["in_app", "sms", "email"],
+                  scheduled_at=datetime.now(UTC) + timedelta(hours=1))
+    in_app = db.session.scalar(sa.select(Notification).where(Notification.channel == "in_app"))
+    scheduling.reschedule_notification(practitioner, in_app.public_id, datetime.now(UTC))
+    run_worker()
+    token = csrf_token_from(staff.get("/monitor").get_data(as_text=True))
+    body = staff.post(f"/sends/{result.group_id}/to/{patient.id}/cancel", data={"csrf_token": token},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "Cancelled SMS and email; in-app was already delivered." in body
+
+
+def test_rescheduling_a_message_moves_every_channel(staff, practitioner, patient):
+    result = send(practitioner, [patient], channels=["in_app", "sms"],
+                  scheduled_at=datetime.now(UTC) + timedelta(hours=1))
+    later = datetime.now(practitioner.zone) + timedelta(days=2)
+    page = staff.get(f"/sends/{result.group_id}/to/{patient.id}/reschedule").get_data(as_text=True)
+    response = staff.post(f"/sends/{result.group_id}/to/{patient.id}/reschedule", data={
+        "csrf_token": csrf_token_from(page), "next": "/monitor",
+        "send_date": later.strftime("%Y-%m-%d"), "send_time": later.strftime("%H:%M")})
+    assert response.status_code == 302 and response.headers["Location"] == "/monitor"
+    assert {n.next_attempt_at for n in db.session.scalars(sa.select(Notification))} == {
+        later.replace(second=0, microsecond=0)}
+    assert "Rescheduled SMS and in-app for " in staff.get("/monitor").get_data(as_text=True)
+
+
+def test_rescheduling_a_message_into_the_past_is_an_inline_error(staff, practitioner, patient):
+    result = send(practitioner, [patient], scheduled_at=datetime.now(UTC) + timedelta(hours=1))
+    past = datetime.now(practitioner.zone) - timedelta(days=1)
+    path = f"/sends/{result.group_id}/to/{patient.id}/reschedule"
+    response = staff.post(path, data={"csrf_token": csrf_token_from(staff.get(path).get_data(as_text=True)),
+                                      "send_date": past.strftime("%Y-%m-%d"), "send_time": past.strftime("%H:%M")})
+    assert response.status_code == 422 and "in the past" in response.get_data(as_text=True)
+
+
+def test_another_practitioners_message_cannot_be_cancelled(staff, other_practitioner):
+    theirs = factories.create_patient(practitioner=other_practitioner)
+    result = send(other_practitioner, [theirs], scheduled_at=datetime.now(UTC) + timedelta(hours=1))
+    token = csrf_token_from(staff.get("/monitor").get_data(as_text=True))
+    assert staff.post(f"/sends/{result.group_id}/to/{theirs.id}/cancel", data={"csrf_token": token}).status_code == 404
+    assert staff.get(f"/sends/{result.group_id}/to/{theirs.id}/reschedule").status_code == 404
+    assert {n.status for n in db.session.scalars(sa.select(Notification))} == {Status.SCHEDULED}
+
+
+def test_the_notification_page_labels_its_actions_for_one_channel_or_the_whole_message(staff, practitioner, patient):
+    send(practitioner, [patient], channels=["in_app", "sms"], scheduled_at=datetime.now(UTC) + timedelta(hours=1))
+    sms = db.session.scalar(sa.select(Notification).where(Notification.channel == "sms"))
+    body = staff.get(f"/notifications/{sms.public_id}").get_data(as_text=True)
+    assert "Cancel only the SMS" in body and "Reschedule only the SMS" in body
+    assert "Cancel the whole message" in body and "Reschedule the whole message" in body
+
+
+def test_cancelling_one_channel_says_which(staff, practitioner, patient):
+    send(practitioner, [patient], channels=["in_app", "sms"], scheduled_at=datetime.now(UTC) + timedelta(hours=1))
+    sms = db.session.scalar(sa.select(Notification).where(Notification.channel == "sms"))
+    token = csrf_token_from(staff.get(f"/notifications/{sms.public_id}").get_data(as_text=True))
+    body = staff.post(f"/notifications/{sms.public_id}/cancel", data={"csrf_token": token},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "Cancelled SMS." in body
+    assert {n.channel.value: n.status for n in db.session.scalars(sa.select(Notification))} == {
+        "sms": Status.CANCELLED, "in_app": Status.SCHEDULED}
 
 
 def test_cancelling_what_already_went_out_says_it_is_too_late(staff, practitioner, patient, run_worker):
