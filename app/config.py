@@ -34,7 +34,9 @@ _SETTINGS: dict[str, tuple[str, Any]] = {
     "SECRET_KEY": ("", str),
     "DATABASE_URL": (f"sqlite:///{INSTANCE_DIR / 'sutra.db'}", str),
     "REDIS_URL": ("", _optional),
-    "PUBLIC_BASE_URL": ("http://127.0.0.1:5000", str),
+    # The port `make run` serves on; links in messages follow it unless PUBLIC_BASE_URL is set.
+    "PORT": ("5000", int),
+    "PUBLIC_BASE_URL": ("", str),
     "CLINIC_NAME": ("Sutra Ayurveda Clinic", str),
     "DEFAULT_TIMEZONE": ("Asia/Kolkata", str),
     "DEFAULT_LOCALE": ("en", str),
@@ -88,6 +90,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     for name, (default, parse) in _SETTINGS.items():
         settings[name] = parse(environ.get(name) or default)  # empty means "use the default"
+    if not settings["PUBLIC_BASE_URL"]:
+        settings["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{settings['PORT']}"
     if settings["REDIS_URL"] is None and EMBEDDED_REDIS_URL_FILE.exists():
         settings["REDIS_URL"] = EMBEDDED_REDIS_URL_FILE.read_text().strip()
     return settings

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from app.config import EMBEDDED_REDIS_URL_FILE, INSTANCE_DIR, PROJECT_ROOT
+from app.config import EMBEDDED_REDIS_URL_FILE, INSTANCE_DIR, PROJECT_ROOT, load_settings
 from app.embedded_redis import EmbeddedRedis
 
 STOP_GRACE_SECONDS = 6
@@ -27,7 +27,7 @@ def main() -> int:
     load_dotenv(PROJECT_ROOT / ".env")
     INSTANCE_DIR.mkdir(exist_ok=True)
     env = dict(os.environ, FLASK_APP="wsgi", PYTHONUNBUFFERED="1")
-    port = env.get("PORT", "5000")
+    port = str(load_settings()["PORT"])
     signal.signal(signal.SIGTERM, _raise_interrupt)
     embedded: EmbeddedRedis | None = None
     children: list[subprocess.Popen] = []

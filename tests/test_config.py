@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+from dotenv import dotenv_values
 
 from app import create_app
 from app.config import load_settings, setting_names
@@ -23,6 +24,23 @@ def test_empty_values_mean_the_default():
 def test_values_are_parsed_from_the_environment():
     settings = load_settings({"MAX_ATTEMPTS": "7", "SMTP_STARTTLS": "false", "RETRY_BASE_SECONDS": "1.5"})
     assert (settings["MAX_ATTEMPTS"], settings["SMTP_STARTTLS"], settings["RETRY_BASE_SECONDS"]) == (7, False, 1.5)
+
+
+def test_links_follow_the_port_when_no_public_address_is_set():
+    assert load_settings({"PORT": "5302"})["PUBLIC_BASE_URL"] == "http://127.0.0.1:5302"
+    assert load_settings({})["PUBLIC_BASE_URL"] == "http://127.0.0.1:5000"
+
+
+def test_a_public_address_that_is_set_wins_over_the_port():
+    settings = load_settings({"PORT": "5302", "PUBLIC_BASE_URL": "https://notify.clinic.example"})
+    assert settings["PUBLIC_BASE_URL"] == "https://notify.clinic.example"
+
+
+def test_a_local_env_made_from_the_example_lets_links_follow_the_port():
+    """`make run` writes .env from .env.example; `PORT=5302 make run` must then link to 5302."""
+    environ = {k: v or "" for k, v in dotenv_values(ROOT / ".env.example").items()}
+    environ["PORT"] = "5302"
+    assert load_settings(environ)["PUBLIC_BASE_URL"] == "http://127.0.0.1:5302"
 
 
 def test_the_app_refuses_to_start_without_a_secret_key(monkeypatch):

@@ -133,6 +133,9 @@ class NotificationEvent(db.Model):
     kind: Mapped[EventKind] = mapped_column(enum_type(EventKind, length=20))
     status: Mapped[Status | None] = mapped_column(enum_type(Status))  # status after the event
     detail: Mapped[str | None] = mapped_column(sa.String(500))
+    # When the event set the notification to go (scheduled, rescheduled, deferred, a retry),
+    # kept as a time, not words, so each viewer reads it in their own zone.
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     provider: Mapped[str | None] = mapped_column(sa.String(20))
     http_status: Mapped[int | None]

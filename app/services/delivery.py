@@ -279,6 +279,7 @@ def _record_attempt(outcomes: _Outcomes, row: Any, result: DeliveryResult, laten
     update.update(attempts=attempts, provider=result.provider,
                   provider_message_id=result.provider_message_id, error_message=result.error)
     detail = None
+    run_at = None
     if result.ok:
         update.update(status=Status.SENT, sent_at=now)
         kind = EventKind.SENT
@@ -300,7 +301,7 @@ def _record_attempt(outcomes: _Outcomes, row: Any, result: DeliveryResult, laten
     outcomes.events.append(
         {"notification_id": row.id, "kind": kind, "status": update["status"], "detail": detail,
          "provider": result.provider, "http_status": result.http_status, "latency_ms": latency_ms,
-         "error": result.error[:500] if result.error else None, "created_at": now}
+         "error": result.error[:500] if result.error else None, "scheduled_for": run_at, "created_at": now}
     )
 
 
@@ -318,7 +319,7 @@ def _defer(outcomes: _Outcomes, row: Any, until: datetime, now: datetime) -> Non
     outcomes.updates.append(update)
     outcomes.events.append(
         {"notification_id": row.id, "kind": EventKind.DEFERRED, "status": Status.SCHEDULED,
-         "detail": f"quiet hours; will send at {until.isoformat(timespec='minutes')}", "created_at": now}
+         "detail": "quiet hours", "scheduled_for": until, "created_at": now}
     )
 
 

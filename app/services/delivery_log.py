@@ -29,7 +29,7 @@ CSV_CHUNK = 1000
 
 CSV_HEADER = (
     "event_id", "time_utc", "notification", "patient_id", "patient", "channel", "type",
-    "event", "status", "provider", "http_status", "latency_ms", "error", "detail",
+    "event", "status", "provider", "http_status", "latency_ms", "error", "detail", "scheduled_for_utc",
 )
 # A spreadsheet runs a cell that starts with one of these as a formula; free text from
 # providers and patients' names must not be able to do that on the admin's machine.
@@ -66,6 +66,7 @@ class LogRow:
     latency_ms: int | None
     error: str | None
     detail: str | None
+    scheduled_for: datetime | None  # when the event set the notification to go, if it did
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ _COLUMNS = (
     NotificationEvent.latency_ms,
     NotificationEvent.error,
     NotificationEvent.detail,
+    NotificationEvent.scheduled_for,
 )
 
 
@@ -180,6 +182,7 @@ def _csv_record(row: LogRow) -> tuple:
         "" if row.latency_ms is None else row.latency_ms,
         _inert(row.error),
         _inert(row.detail),
+        row.scheduled_for.astimezone(UTC).isoformat() if row.scheduled_for else "",
     )
 
 

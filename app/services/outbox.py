@@ -150,6 +150,7 @@ def create_send(sender: User | None, request: SendRequest, *, now: datetime | No
                     "kind": _first_event_kind(row["status"]),
                     "status": row["status"],
                     "detail": reasons.get(position),
+                    "scheduled_for": checked.scheduled_at if row["status"] is Status.SCHEDULED else None,
                     "actor_id": sender_id,
                     "created_at": now,
                 }

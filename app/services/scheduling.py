@@ -144,8 +144,7 @@ def _reschedule(user: User, items: Sequence[Notification], when: datetime | str)
     moved = change_status(
         [item.id for item in items], target, EventKind.RESCHEDULED, only_from=PENDING,
         values={"scheduled_at": run_at, "next_attempt_at": run_at or now, "job_id": job_id},
-        actor_id=user.id,
-        detail=f"rescheduled for {run_at.isoformat(timespec='minutes')}" if run_at else "sent now instead",
+        actor_id=user.id, detail=f"rescheduled by {user.name}", scheduled_for=run_at,
     )
     db.session.commit()
     if moved:

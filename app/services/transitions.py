@@ -38,6 +38,7 @@ def change_status(
     where: Sequence[sa.ColumnElement[bool]] = (),
     values: Mapping[str, Any] | None = None,
     detail: str | None = None,
+    scheduled_for: datetime | None = None,
     actor_id: int | None = None,
     provider: str | None = None,
     now: datetime | None = None,
@@ -49,7 +50,7 @@ def change_status(
     record_events(
         [
             {"notification_id": nid, "kind": kind, "status": target, "detail": detail,
-             "actor_id": actor_id, "provider": provider, "created_at": now}
+             "scheduled_for": scheduled_for, "actor_id": actor_id, "provider": provider, "created_at": now}
             for nid in moved
         ]
     )

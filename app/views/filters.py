@@ -11,6 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.models.enums import Channel
+from app.models.notification import EventKind, NotificationEvent
 from app.models.status import Status
 from app.services.rendering import paragraphs_html
 
@@ -42,6 +43,36 @@ def when(value: datetime | None) -> str:
     return format_datetime(value, format=pattern, tzinfo=zone, locale=viewer_locale())
 
 
+_EVENT_WORDS = {
+    EventKind.QUEUED: "Queued to go now",
+    EventKind.SCHEDULED: "Scheduled",
+    EventKind.SUPPRESSED: "Skipped",
+    EventKind.SENT: "Accepted by the provider",
+    EventKind.DELIVERED: "Delivered",
+    EventKind.RETRY: "Attempt failed; trying again",
+    EventKind.FAILED: "Failed",
+    EventKind.DEFERRED: "Held for quiet hours",
+    EventKind.CANCELLED: "Cancelled",
+    EventKind.RESCHEDULED: "Rescheduled",
+    EventKind.READ: "Read by the patient",
+    EventKind.REQUEUED: "Queued again: its job was lost",
+    EventKind.RECOVERED: "Queued again: the worker sending it stopped",
+}
+# How an event's time joins its words: "Scheduled for …", "Held for quiet hours until …".
+_EVENT_TIME_WORD = {EventKind.DEFERRED: "until", EventKind.RETRY: "at"}
+
+
+def event_headline(event: NotificationEvent) -> str:
+    """What happened, in words, with any time it set in the viewer's zone:
+    "Scheduled for Tue 2 Dec, 07:00", "Rescheduled to go now"."""
+    words = _EVENT_WORDS[event.kind]
+    if event.scheduled_for is not None:
+        return f"{words} {_EVENT_TIME_WORD.get(event.kind, 'for')} {when(event.scheduled_for)}"
+    if event.kind is EventKind.RESCHEDULED:
+        return f"{words} to go now"
+    return words
+
+
 def status_pill(status: Status) -> Markup:
     """A status as a coloured pill. A filter rather than a macro: Monitor shows a few hundred."""
     return Markup('<span class="status status-{}">{}</span>').format(status.value, status.label)
@@ -59,6 +90,7 @@ def reject_key(mapping, key: str) -> dict:
 def register(app: Flask) -> None:
     app.add_template_filter(localtime)
     app.add_template_filter(when)
+    app.add_template_filter(event_headline)
     app.add_template_filter(status_pill)
     app.add_template_filter(channel_label)
     app.add_template_filter(paragraphs_html, name="paragraphs")

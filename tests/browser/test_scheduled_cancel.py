@@ -55,6 +55,13 @@ def test_a_message_scheduled_on_three_channels_and_cancelled_in_monitor_reaches_
         expect(channels.nth(i)).to_have_attribute("data-status", "scheduled")
     shot(page, "monitor-scheduled")
 
+    row.get_by_role("link", name=re.compile(r"^SMS")).click()  # one channel's own page
+    expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
+    expect(page.locator(".timeline li").first).to_contain_text(f"Scheduled for {when:%a} {when.day} {when:%b}")
+    expect(page.get_by_role("button", name="Cancel only the SMS")).to_be_visible()
+    shot(page, "notification-page")
+    page.go_back()
+
     row.get_by_role("button", name=re.compile(r"^Cancel\b")).click()
     expect(page.locator(".flash")).to_have_text("Cancelled SMS, email and in-app.")
     for i in range(3):

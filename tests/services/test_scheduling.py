@@ -7,8 +7,9 @@ import sqlalchemy as sa
 
 from app.channels import dev_outbox
 from app.extensions import db
-from app.models import Notification
+from app.models import Notification, NotificationEvent
 from app.models.enums import Channel
+from app.models.notification import EventKind
 from app.models.status import Status
 from app.services.errors import NotFound
 from app.services.outbox import SendRequest, create_send
@@ -91,6 +92,16 @@ def test_rescheduling_a_message_moves_every_unclaimed_channel_with_one_job(redis
     assert rows[Channel.SMS].job_id == rows[Channel.IN_APP].job_id
     assert rows[Channel.SMS].job_id in queued_job_ids(redis)["scheduled:default"]
     assert rows[Channel.EMAIL].status is Status.SENDING
+
+
+def test_the_reschedule_event_keeps_the_new_time_as_data(practitioner, patient):
+    result = schedule(practitioner, patient, channels=["sms"])
+    later = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
+    reschedule_notification(practitioner, by_channel()[Channel.SMS].public_id, later)
+    first, last = db.session.scalars(sa.select(NotificationEvent).order_by(NotificationEvent.id)).all()
+    assert (first.kind, first.scheduled_for) == (EventKind.SCHEDULED, result.scheduled_at)
+    assert (last.kind, last.scheduled_for) == (EventKind.RESCHEDULED, later)
+    assert last.detail == "rescheduled by Dr. Vaidya Ramesh"
 
 
 def test_a_message_someone_may_not_see_is_not_found(practitioner, other_practitioner, patient):

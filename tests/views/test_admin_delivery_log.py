@@ -212,6 +212,7 @@ def test_csv_rows_match_the_filter_exactly(login, admin, delivered, patient):
         "latency_ms": str(event.latency_ms),
         "error": "",
         "detail": "",
+        "scheduled_for_utc": "",
     }
     assert record["time_utc"].endswith("+00:00")
 
@@ -237,3 +238,17 @@ def test_the_csv_link_carries_the_filters(login, admin):
 def test_the_default_range_is_not_limited(login, admin, practitioner, patient):
     send(practitioner, [patient], ["in_app"], now=datetime.now(UTC) - timedelta(days=400))
     assert len(shown_ids(login(admin).get("/admin/log"))) == 1
+
+
+def test_a_scheduled_time_is_in_the_viewers_zone_on_the_page_and_in_utc_in_the_csv(login, admin, practitioner,
+                                                                                  patient):
+    when = (datetime.now(UTC) + timedelta(hours=3)).replace(second=0, microsecond=0)
+    create_send(practitioner, SendRequest(type="treatment_update", recipient_ids=[patient.id], channels=["sms"],
+                                          title="Later", body="See you soon.", scheduled_at=when))
+    client = login(admin)
+    local = when.astimezone(KOLKATA)
+    year = "" if local.year == datetime.now(KOLKATA).year else f" {local.year}"
+    page = client.get("/admin/log").get_data(as_text=True)
+    assert f"due {local:%a} {local.day} {local:%b}{year}, {local:%H:%M}" in page
+    [record] = [dict(zip(CSV_HEADER, row, strict=True)) for row in csv_rows(client.get("/admin/log.csv"))[1:]]
+    assert (record["event"], record["scheduled_for_utc"]) == ("scheduled", when.isoformat())

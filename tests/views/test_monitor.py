@@ -1,6 +1,7 @@
 """Monitor, a notification's page, and a send's page."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -282,3 +283,51 @@ def test_odd_patient_searches_match_nothing_instead_of_failing(staff, practition
 def test_an_out_of_range_cursor_is_ignored(staff, practitioner, patient):
     send(practitioner, [patient], title="Still listed")
     assert "Still listed" in staff.get("/monitor?before=" + "9" * 40).get_data(as_text=True)
+
+
+def in_words(moment: datetime, zone: ZoneInfo) -> str:
+    """"Wed 2 Dec, 07:00" in `zone` (with the year when it is not this year's there)."""
+    local = moment.astimezone(zone)
+    year = "" if local.year == datetime.now(zone).year else f" {local.year}"
+    return f"{local:%a} {local.day} {local:%b}{year}, {local:%H:%M}"
+
+
+def test_a_scheduled_notifications_first_event_says_when_in_the_viewers_zone(login, practitioner, patient):
+    viewer = factories.create_admin(timezone="America/New_York")
+    when = (datetime.now(UTC) + timedelta(hours=3)).replace(second=0, microsecond=0)
+    row = the_row(send(practitioner, [patient], scheduled_at=when))
+    body = login(viewer).get(f"/notifications/{row.public_id}").get_data(as_text=True)
+    assert f"Scheduled for {in_words(when, ZoneInfo('America/New_York'))}</strong>" in body
+    assert "Scheduled</strong> →" not in body and when.isoformat(timespec="minutes") not in body
+
+
+def test_a_quiet_hours_hold_shows_its_end_in_the_viewers_zone(login, practitioner, run_worker):
+    kolkata = ZoneInfo("Asia/Kolkata")
+    local_now = datetime.now(kolkata)
+    sleeper = factories.create_patient(
+        practitioner=practitioner, phone="+919800000019", preferred_channels=["sms"],
+        quiet_hours=((local_now - timedelta(hours=1)).time(), (local_now + timedelta(hours=2)).time()))
+    row = the_row(send(practitioner, [sleeper], channels=["sms"]))
+    run_worker()
+    db.session.refresh(row)
+    viewer = factories.create_admin(timezone="Europe/London")
+    body = login(viewer).get(f"/notifications/{row.public_id}").get_data(as_text=True)
+    until = in_words(row.next_attempt_at, ZoneInfo("Europe/London"))
+    assert f"Held for quiet hours until {until}</strong>" in body
+    assert row.next_attempt_at.isoformat(timespec="minutes") not in body
+
+
+def test_a_rescheduled_event_says_the_new_time(staff, practitioner, patient):
+    row = the_row(send(practitioner, [patient], scheduled_at=datetime.now(UTC) + timedelta(hours=1)))
+    later = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
+    scheduling.reschedule_notification(practitioner, row.public_id, later)
+    body = staff.get(f"/notifications/{row.public_id}").get_data(as_text=True)
+    assert f"Rescheduled for {in_words(later, practitioner.zone)}</strong>" in body
+
+
+def test_a_push_notifications_page_is_headed_with_the_sends_title(staff, practitioner, patient):
+    send(practitioner, [patient], channels=["push"], title="Your Basti course starts Monday")
+    push = db.session.scalar(sa.select(Notification))
+    assert push.title != "Your Basti course starts Monday"  # a minimal push carries the clinic's name
+    body = staff.get(f"/notifications/{push.public_id}").get_data(as_text=True)
+    assert "<h1>Your Basti course starts Monday</h1>" in body
