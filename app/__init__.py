@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dotenv import load_dotenv
@@ -44,13 +45,27 @@ def _configure_secrets_and_db(app: Flask) -> None:
         url = "postgresql://" + url.removeprefix("postgres://")
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    if url.startswith("sqlite:///"):
-        INSTANCE_DIR.mkdir(exist_ok=True)
+    if url.startswith("sqlite:"):
+        _keep_sqlite_private(url)
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(url)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+
+
+def _keep_sqlite_private(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    from app.file_modes import private_directory, private_sqlite_database
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database).resolve()
+    if path.parent == INSTANCE_DIR:
+        private_directory(INSTANCE_DIR)
+    private_sqlite_database(path)
 
 
 def _engine_options(url: str) -> dict[str, Any]:

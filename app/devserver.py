@@ -19,13 +19,14 @@ from dotenv import load_dotenv
 
 from app.config import EMBEDDED_REDIS_URL_FILE, INSTANCE_DIR, PROJECT_ROOT, load_settings
 from app.embedded_redis import EmbeddedRedis
+from app.file_modes import private_directory
 
 STOP_GRACE_SECONDS = 6
 
 
 def main() -> int:
     load_dotenv(PROJECT_ROOT / ".env")
-    INSTANCE_DIR.mkdir(exist_ok=True)
+    private_directory(INSTANCE_DIR)  # the SQLite database and the embedded Redis's address live here
     env = dict(os.environ, FLASK_APP="wsgi", PYTHONUNBUFFERED="1")
     port = str(load_settings()["PORT"])
     signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -42,11 +43,7 @@ def main() -> int:
         subprocess.run([*flask, "seed-demo"], env=env, check=True, cwd=PROJECT_ROOT)
         children.append(subprocess.Popen([sys.executable, "worker.py"], env=env, cwd=PROJECT_ROOT))
         children.append(
-            subprocess.Popen(
-                [*flask, "run", "--host", "127.0.0.1", "--port", port, "--with-threads", "--no-reload"],
-                env=env,
-                cwd=PROJECT_ROOT,
-            )
+            subprocess.Popen([sys.executable, "-m", "app.webserver", port], env=env, cwd=PROJECT_ROOT)
         )
         print(f"\nSutra Notify is running: http://127.0.0.1:{port}/login  (Ctrl-C stops everything)\n", flush=True)
         while all(child.poll() is None for child in children):

@@ -296,12 +296,12 @@ def queued_job_ids(redis: Redis) -> dict[str, list[str]]:
 
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
-    """The app served by a real threaded HTTP server, for sockets and browsers; yields its URL."""
+    """The app on the web server `make run` uses, for sockets and browsers; yields its URL."""
     import threading
 
-    from werkzeug.serving import make_server
+    from app.webserver import make_web_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_web_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
