@@ -7,7 +7,7 @@ from flask import Flask
 
 def register_views(app: Flask) -> None:
     from app import ws
-    from app.views import admin, auth, dashboard, errors, filters, home, inbox, webhooks
+    from app.views import admin, auth, dashboard, errors, filters, home, inbox, security_headers, webhooks
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
@@ -18,3 +18,4 @@ def register_views(app: Flask) -> None:
     errors.register(app)
     filters.register(app)
     ws.register(app)
+    security_headers.register(app)

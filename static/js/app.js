@@ -108,3 +108,16 @@
   document.addEventListener("change", sync);
   document.addEventListener("DOMContentLoaded", sync);
 })();
+
+// Progress bars carry their widths as data: the Content-Security-Policy allows no inline
+// styles. Set them whenever htmx loads content (the page itself, and every polled refresh).
+(function () {
+  "use strict";
+  htmx.onLoad(function (root) {
+    var bars = root.querySelectorAll ? root.querySelectorAll("[data-percent]") : [];
+    Array.prototype.forEach.call(bars, function (bar) {
+      var percent = parseFloat(bar.getAttribute("data-percent"));
+      bar.style.width = (isFinite(percent) ? Math.min(Math.max(percent, 0), 100) : 0) + "%";
+    });
+  });
+})();
