@@ -199,12 +199,19 @@ class GroupProgress:
     total: int
     done: int
     failed: int
-    pending: int
+    pending: int  # not final yet: waiting, queued or being sent
     skipped: int
+    waiting: int  # not claimed by a worker yet, so still cancellable
+    scheduled: int  # of those, waiting for their time
 
     @property
     def finished(self) -> bool:
         return self.pending == 0
+
+    @property
+    def only_waiting_for_their_time(self) -> bool:
+        """Nothing has started yet: everything still to go is scheduled for later."""
+        return self.pending > 0 and self.scheduled == self.pending
 
     def percent(self, part: int) -> float:
         return round(100 * part / self.total, 1) if self.total else 0.0
@@ -242,6 +249,8 @@ def group_progress(group: NotificationGroup) -> GroupProgress:
         failed=counts.get(Status.FAILED, 0),
         pending=total_of(IN_FLIGHT),
         skipped=total_of(SKIPPED),
+        waiting=total_of(PENDING),
+        scheduled=counts.get(Status.SCHEDULED, 0),
     )
 
 

@@ -53,15 +53,26 @@ class FailedJob:
 
 
 @dataclass(frozen=True)
-class QueueOverview:
+class QueueSummary:
     queues: list[QueueCounts]
     workers: list[WorkerInfo]
+
+
+@dataclass(frozen=True)
+class QueueOverview:
+    summary: QueueSummary
     failed_jobs: list[FailedJob]
+
+
+def summary(redis: Redis) -> QueueSummary:
+    """Queue sizes and workers: what the queues page refreshes every few seconds. Failed jobs
+    are only counted here; reading them (up to FAILED_SHOWN per queue) is for the page."""
+    return QueueSummary(queues=queue_counts(redis), workers=workers(redis))
 
 
 def overview(redis: Redis) -> QueueOverview:
     """Everything the queues page shows, read in one go."""
-    return QueueOverview(queues=queue_counts(redis), workers=workers(redis), failed_jobs=failed_jobs(redis))
+    return QueueOverview(summary=summary(redis), failed_jobs=failed_jobs(redis))
 
 
 def queue_counts(redis: Redis) -> list[QueueCounts]:

@@ -40,7 +40,7 @@ from app.services.errors import Conflict, ValidationError
 from app.services.query_filters import as_id
 from app.views.access import admin_required
 from app.views.filters import viewer_zone
-from app.views.htmx import page_or_fragment
+from app.views.htmx import is_htmx, page_or_fragment
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -112,10 +112,12 @@ def stats():
 @bp.get("/queues")
 @admin_required
 def queues():
-    """Queue lengths, workers and failed jobs; the summary part refreshes itself."""
+    """Queue lengths, workers and failed jobs; the summary part refreshes itself (and reads
+    only what it shows)."""
+    if is_htmx():
+        return render_template("partials/_admin_queue_summary.html", summary=queue_health.summary(get_redis()))
     overview = queue_health.overview(get_redis())
-    template = page_or_fragment("admin/queues.html", "partials/_admin_queue_summary.html")
-    return render_template(template, overview=overview)
+    return render_template("admin/queues.html", summary=overview.summary, failed_jobs=overview.failed_jobs)
 
 
 @bp.post("/queues/failed/<job_id>/retry")

@@ -61,7 +61,10 @@ def compose():
         except ValidationError as error:
             general_errors = _place_errors(form, error.errors)
         else:
-            flash(_summary(result), "success")
+            # The send's page says how it stands, live; a flash would go on saying "Sending"
+            # after it has finished.
+            if not result.created:
+                flash("This was already sent; here it is.", "info")
             return redirect(url_for("dashboard.send", group_id=result.group_id))
     elif request.method == "GET" and request.args.get("patient", "").isdigit():
         _prefill_patient(form, int(request.args["patient"]))
@@ -179,18 +182,6 @@ def _place_errors(form: ComposeForm, errors: dict[str, str]) -> list[str]:
         else:
             general.append(message)
     return general
-
-
-def _summary(result) -> str:
-    patients = len({item.recipient_id for item in result.items})
-    suppressed = result.count(Status.SUPPRESSED)
-    when = "Scheduled" if result.scheduled_at else "Sending"
-    text = f"{when}: {len(result.items) - suppressed} notification(s) to {patients} patient(s)."
-    if suppressed:
-        text += f" {suppressed} skipped (no address, opted out or turned off)."
-    if not result.created:
-        text = "This was already sent; here it is."
-    return text
 
 
 # --- monitor --------------------------------------------------------------------------------

@@ -108,3 +108,31 @@ def test_the_summary_refreshes_itself_as_a_fragment(login, admin):
     assert 'hx-trigger="every 5s"' in client.get("/admin/queues").get_data(as_text=True)
     fragment = client.get("/admin/queues", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert fragment.lstrip().startswith('<div id="queue-summary"') and "Failed jobs" not in fragment
+
+
+def job_reads(redis, action) -> list[str]:
+    """The commands the Redis server ran on this test's database while `action` ran that touched
+    a job's own hash (rq:job:<id>), as MONITOR reported them."""
+    db_number = redis.connection_pool.connection_kwargs.get("db", 0)
+    marker = f"end-of-action-{utcnow().timestamp()}"
+    seen: list[str] = []
+    with redis.monitor() as monitor:
+        action()
+        redis.echo(marker)
+        while True:
+            command = monitor.next_command()
+            if marker in command["command"]:
+                break
+            if command["db"] == db_number and "rq:job:" in command["command"]:
+                seen.append(command["command"])
+    return seen
+
+
+def test_the_refreshing_summary_reads_no_failed_job_but_the_page_does(login, admin, redis, run_worker):
+    job = broken_job(redis)
+    run_worker()
+    client = login(admin)
+    summary = job_reads(redis, lambda: client.get("/admin/queues", headers={"HX-Request": "true"}))
+    page = job_reads(redis, lambda: client.get("/admin/queues"))
+    assert [c for c in summary if job.id in c] == []
+    assert [c for c in page if job.id in c], "the page lists the failed job, so it must read it"

@@ -58,7 +58,7 @@ def test_sending_to_one_patient_creates_the_rows_and_shows_the_send(staff, patie
     assert response.headers["Location"] == f"/sends/{group.public_id}"
     assert sorted(n.channel.value for n in rows()) == ["in_app", "sms"]
     page = staff.get(response.headers["Location"]).get_data(as_text=True)
-    assert "After your session" in page and "Sending: 2 notification(s) to 1 patient(s)." in page
+    assert "After your session" in page and "Sending: 2 of 2 still to go." in page
 
 
 def test_all_my_patients_reaches_each_of_them(staff, practitioner, patient, other_patient):

@@ -256,6 +256,24 @@ def test_a_send_page_shows_progress_that_updates_until_done(staff, practitioner,
     assert "<strong>2</strong> sent or delivered" in live and "every 2s" not in live
 
 
+def test_a_send_page_offers_cancel_and_says_sending_only_while_something_is_waiting(
+        staff, practitioner, patient, run_worker):
+    result = send(practitioner, [patient])
+    page = staff.get(f"/sends/{result.group_id}").get_data(as_text=True)
+    assert "Sending: 1 of 1 still to go." in page and "Cancel what has not gone out" in page
+    run_worker()
+    live = staff.get(f"/sends/{result.group_id}/live").get_data(as_text=True)
+    assert "Sending" not in live and "Cancel what has not gone out" not in live and "Finished" in live
+    assert "Cancel what has not gone out" not in staff.get(f"/sends/{result.group_id}").get_data(as_text=True)
+
+
+def test_a_scheduled_send_page_says_when_it_will_go(staff, practitioner, patient):
+    when = (datetime.now(UTC) + timedelta(hours=3)).replace(second=0, microsecond=0)
+    result = send(practitioner, [patient], channels=["in_app", "sms"], scheduled_at=when)
+    page = staff.get(f"/sends/{result.group_id}").get_data(as_text=True)
+    assert f"Scheduled for {in_words(when, practitioner.zone)}: 2 notifications waiting." in page
+
+
 def test_cancelling_a_whole_send(staff, practitioner, patient, other_patient):
     result = send(practitioner, [patient, other_patient], scheduled_at=datetime.now(UTC) + timedelta(hours=1))
     token = csrf_token_from(staff.get(f"/sends/{result.group_id}").get_data(as_text=True))
