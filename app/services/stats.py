@@ -11,6 +11,10 @@ What is counted: events, by kind, on the day they happened in the viewer's time 
 Counting events rather than current statuses keeps each number where it happened: a message
 sent on Monday and read on Tuesday stays one of Monday's sent, and later changes do not
 rewrite past days.
+
+The failure rate of a channel over the period counts notifications, not events: of those that
+reached an outcome in these days (went out, were delivered, or were given up on), the share
+given up on. A message sent and then bounced counts once, as a failure.
 """
 
 from __future__ import annotations
@@ -57,6 +61,11 @@ class ChannelSeries:
         )
 
     @property
+    def newest_first(self) -> list[DayCounts]:
+        """The days for a table a clinic reads from today backwards."""
+        return self.days[::-1]
+
+    @property
     def ticks(self) -> list[int]:
         """Round values for the y axis, from 0 to at or above the busiest day."""
         peak = max((max(d.sent, d.delivered, d.failed) for d in self.days), default=0)
@@ -70,11 +79,35 @@ class FailureReason:
 
 
 @dataclass(frozen=True)
+class PeriodTotals:
+    """One channel's numbers for the whole period (or every channel's, when `channel` is None)."""
+
+    channel: Channel | None
+    sent: int
+    delivered: int
+    failed: int
+    outcomes: int  # notifications that went out, were delivered or were given up on
+    failures: int  # of those, the ones given up on
+
+    @property
+    def failure_rate(self) -> float | None:
+        """failures / outcomes as a percentage, None when nothing reached an outcome."""
+        return round(100 * self.failures / self.outcomes, 1) if self.outcomes else None
+
+
+@dataclass(frozen=True)
 class StatsReport:
     first: date
     last: date
     channels: list[ChannelSeries]
     failure_reasons: list[FailureReason]
+    totals: list[PeriodTotals]  # one per channel, in the order of `channels`
+
+    @property
+    def overall(self) -> PeriodTotals:
+        """Every channel together."""
+        return PeriodTotals(None, *(sum(getattr(t, name) for t in self.totals)
+                                    for name in ("sent", "delivered", "failed", "outcomes", "failures")))
 
 
 def default_range(today: date) -> tuple[date, date]:
@@ -111,8 +144,34 @@ def delivery_stats(first: date, last: date, zone: ZoneInfo) -> StatsReport:
         )
         for channel in Channel
     ]
+    starts, ends = day_range(first, last, zone)
+    outcomes = _outcomes_by_channel(starts, ends)
+    totals = [
+        PeriodTotals(series.channel, series.total.sent, series.total.delivered, series.total.failed,
+                     *outcomes.get(series.channel, (0, 0)))
+        for series in channels
+    ]
     return StatsReport(first=first, last=last, channels=channels,
-                       failure_reasons=_failure_reasons(*day_range(first, last, zone)))
+                       failure_reasons=_failure_reasons(starts, ends), totals=totals)
+
+
+def _outcomes_by_channel(starts, ends) -> dict[Channel, tuple[int, int]]:
+    """Per channel: how many notifications reached an outcome in the period, and how many of
+    them failed (each notification once, however many events it had)."""
+    failed = sa.case((NotificationEvent.kind == EventKind.FAILED, NotificationEvent.notification_id))
+    stmt = (
+        sa.select(Notification.channel, sa.func.count(NotificationEvent.notification_id.distinct()),
+                  sa.func.count(failed.distinct()))
+        .select_from(NotificationEvent)
+        .join(Notification, Notification.id == NotificationEvent.notification_id)
+        .where(
+            NotificationEvent.created_at >= starts,
+            NotificationEvent.created_at < ends,
+            NotificationEvent.kind.in_(list(COUNTED)),
+        )
+        .group_by(Notification.channel)
+    )
+    return {channel: (outcomes, failures) for channel, outcomes, failures in db.session.execute(stmt)}
 
 
 def _counts_by_day(days: list[date], zone: ZoneInfo) -> dict[tuple[Channel, int], dict[str, int]]:

@@ -8,10 +8,13 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Notification
+from app.models.notification import EventKind
+from app.models.status import Status
 from app.services.delivery import deliver_batch
 from app.services.errors import ValidationError
 from app.services.outbox import SendRequest, create_send
 from app.services.stats import axis_ticks, check_range, chosen_range, default_range, delivery_stats
+from app.services.transitions import change_status
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
 
@@ -107,3 +110,45 @@ def test_a_range_of_exactly_366_days_is_allowed():
 ])
 def test_axis_ticks_are_round_and_reach_the_peak(peak, ticks):
     assert axis_ticks(peak) == ticks
+
+
+def totals_of(report, channel: str):
+    [found] = [t for t in report.totals if t.channel.value == channel]
+    return found
+
+
+def test_the_period_has_totals_and_a_failure_rate_per_channel(app, run_worker, fake_twilio, use_fake,
+                                                               practitioner):
+    from tests import factories
+
+    use_fake(fake_twilio)
+    patients = [factories.create_patient(practitioner=practitioner, phone=f"+9198000005{i:02d}",
+                                         preferred_channels=["sms", "in_app"]) for i in range(4)]
+    fake_twilio.fail_for(patients[0].phone, "permanent", code=21211)
+    create_send(practitioner, SendRequest(type="treatment_update", recipient_ids=[p.id for p in patients],
+                                          channels=["sms", "in_app"], title="Note", body="Rest well."))
+    run_worker()
+    today = datetime.now(KOLKATA).date()
+    report = delivery_stats(today - timedelta(days=6), today, KOLKATA)
+    sms = totals_of(report, "sms")
+    assert (sms.sent, sms.failed, sms.outcomes, sms.failures, sms.failure_rate) == (3, 1, 4, 1, 25.0)
+    assert (totals_of(report, "in_app").delivered, totals_of(report, "in_app").failure_rate) == (4, 0.0)
+    assert totals_of(report, "push").failure_rate is None  # nothing went out: no rate, not 0 %
+    overall = report.overall
+    assert (overall.sent, overall.delivered, overall.failed, overall.outcomes, overall.failure_rate) == (
+        3, 4, 1, 8, 12.5)
+
+
+def test_a_message_sent_then_bounced_is_one_failure_not_one_in_two(app, practitioner, patient):
+    deliver_at(practitioner, patient, ["email"], datetime(2025, 3, 5, 6, tzinfo=UTC))
+    [row] = db.session.scalars(sa.select(Notification)).all()
+    change_status([row.id], Status.FAILED, EventKind.FAILED, detail="bounced",
+                  now=datetime(2025, 3, 5, 7, tzinfo=UTC))
+    db.session.commit()
+    email = totals_of(delivery_stats(date(2025, 3, 5), date(2025, 3, 5), KOLKATA), "email")
+    assert (email.sent, email.failed, email.outcomes, email.failure_rate) == (1, 1, 1, 100.0)
+
+
+def test_the_days_read_newest_first_for_tables(app):
+    report = delivery_stats(date(2025, 3, 1), date(2025, 3, 3), KOLKATA)
+    assert [d.day for d in report.channels[0].newest_first] == [date(2025, 3, 3), date(2025, 3, 2), date(2025, 3, 1)]

@@ -80,3 +80,21 @@ def test_each_bad_range_gets_an_inline_error_and_the_default_range(login, admin)
         assert response.status_code == 422, query
         assert message in body and 'aria-invalid="true"' in body, query
         assert f"to {today}" in body and "Showing the last 14 days instead." in body, query
+
+
+def test_each_days_table_starts_with_today(login, admin):
+    body = login(admin).get("/admin/stats").get_data(as_text=True)
+    sms = body[body.index('id="chart-sms-heading"'):body.index('id="chart-email-heading"')]
+    days = re.findall(r'<tr><th scope="row"><time datetime="([\d-]+)"', sms)
+    assert days[0] == datetime.now(KOLKATA).date().isoformat()
+    assert days == sorted(days, reverse=True)
+
+
+def test_the_totals_give_each_channels_failure_rate_for_the_period(login, admin, sms_sent_and_failed):
+    body = login(admin).get("/admin/stats").get_data(as_text=True)
+    sms = body[body.index('id="totals-sms"'):body.index("</tr>", body.index('id="totals-sms"'))]
+    assert re.findall(r'<td class="num[^"]*"[^>]*>([^<]*)<', sms) == ["3", "0", "1", "25.0%", "1 of 4"]
+    push = body[body.index('id="totals-push"'):body.index("</tr>", body.index('id="totals-push"'))]
+    assert "–" in push  # nothing went out on push: no rate rather than 0 %
+    everything = body[body.index('id="totals-all"'):body.index("</tr>", body.index('id="totals-all"'))]
+    assert "All channels" in everything and "25.0%" in everything
