@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from app.models.enums import Channel, NotificationType, Role
 from app.services.accounts import create_user, find_user_by_email
 from app.services.errors import ServiceError, ValidationError
+from app.services.input_rules import as_id
 
 
 def register_cli(app: Flask) -> None:
@@ -93,26 +94,25 @@ def send_command(recipients, type_, channels, title, body, data_json, scheduled_
     """Send a notification from the shell, through the same pipeline as the dashboard."""
     from app.services.outbox import ALL_PATIENTS, SendRequest, create_send
 
-    try:
-        data = json.loads(data_json)
-    except ValueError as exc:
-        raise click.ClickException("--data is not valid JSON") from exc
+    data = _json_object(data_json)
     sender = None
     if sender_email:
         sender = find_user_by_email(sender_email)
         if sender is None or sender.role is Role.PATIENT:
-            raise click.ClickException(f"no staff member with email {sender_email}")
+            raise click.ClickException(f"no staff member with email {sender_email[:80]!r}")
     ids, group = [], None
     for recipient in recipients:
         if recipient == "all":
             group = ALL_PATIENTS
-        elif recipient.isdigit():
-            ids.append(int(recipient))
-        else:
+        elif "@" in recipient:
             user = find_user_by_email(recipient)
             if user is None:
-                raise click.ClickException(f"no user with email {recipient}")
+                raise click.ClickException(f"no user with email {recipient[:80]!r}")
             ids.append(user.id)
+        elif (user_id := as_id(recipient)) is not None:
+            ids.append(user_id)
+        else:
+            raise click.ClickException(f"--to takes a patient's email, id or 'all', not {recipient[:80]!r}")
     request = SendRequest(
         type=type_, recipient_ids=ids, recipient_group=group, channels=list(channels) or None,
         template_key=None if body else type_, title=title, body=body, data=data,
@@ -126,6 +126,17 @@ def send_command(recipients, type_, channels, title, body, data_json, scheduled_
     for item in result.items:
         reason = f" ({item.reason})" if item.reason else ""
         click.echo(f"  #{item.recipient_id} {item.channel.value:<7} {item.status.value}{reason}")
+
+
+def _json_object(text: str) -> dict:
+    """`--data`: a JSON object of template values, or a one-line refusal."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise click.ClickException("--data is not valid JSON") from exc
+    if not isinstance(data, dict):
+        raise click.ClickException('--data must be a JSON object of names to values, like \'{"when": "Mon 10:00"}\'')
+    return data
 
 
 @click.command("sweep")

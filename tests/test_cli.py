@@ -1,5 +1,6 @@
 """Operator commands."""
 
+import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -54,6 +55,37 @@ def test_send_refuses_unparseable_data(app, patient):
     result = app.test_cli_runner().invoke(args=["send", "--to", patient.email, "--type", "appointment_reminder",
                                                 "--data", "{not json"])
     assert result.exit_code != 0 and "JSON" in result.output
+
+
+def refused_in_one_line(app, *args: str) -> str:
+    """Run `flask send ...`, expect a one-line refusal (no traceback) and nothing written."""
+    result = app.test_cli_runner().invoke(args=["send", "--type", "treatment_update", "--body", "Rest well", *args])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception  # a ClickException, not a crash
+    assert "Traceback" not in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
+    return result.output
+
+
+@pytest.mark.parametrize("data", ["[1,2]", '"when"', "7", "[" * 100_000])
+def test_send_refuses_data_that_is_not_an_object(app, patient, data):
+    output = refused_in_one_line(app, "--to", patient.email, "--data", data)
+    assert "--data" in output
+
+
+def test_send_refuses_a_time_at_the_start_of_the_calendar(app, patient):
+    output = refused_in_one_line(app, "--to", patient.email, "--at", "0001-01-01T00:00:00+05:30")
+    assert "scheduled_at: Enter a date between 1970 and 2999" in output
+
+
+@pytest.mark.parametrize("recipient", ["9" * 25, "²", "-4", "priya"])
+def test_send_refuses_a_recipient_that_is_no_email_or_id(app, patient, recipient):
+    output = refused_in_one_line(app, "--to", recipient)
+    assert "--to takes a patient's email, id or 'all'" in output
+
+
+def test_send_refuses_an_email_with_control_characters_as_unknown(app, patient):
+    assert "no user with email" in refused_in_one_line(app, "--to", "priya\x00@clinic.test")
 
 
 def test_seed_demo_runs_once(app):

@@ -7,7 +7,6 @@ that changes something is a POST with one.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
@@ -24,6 +23,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
+from app.forms.rules import plausible_date, printable
 from app.models.enums import Channel, Role
 from app.models.notification import EventKind
 from app.models.status import Status
@@ -40,26 +40,12 @@ COMMON_TIMEZONES = (
     "Europe/Berlin", "America/New_York", "America/Chicago", "America/Los_Angeles", "America/Toronto",
     "Australia/Sydney", "UTC",
 )
-FIRST_DAY = date(1970, 1, 1)  # dates outside these make no sense here and break day arithmetic
-LAST_DAY = date(2999, 12, 31)
 
 
 def _choices(members) -> list[SelectChoice]:
     """An "Any" choice, then each member by its label."""
     return [ANY] + [SelectChoice(m.value, getattr(m, "label", m.value.replace("_", " ").capitalize()))
                     for m in members]
-
-
-def printable(form, field) -> None:
-    """Refuse control characters: databases reject some (PostgreSQL refuses NUL outright)."""
-    if field.data and any(ord(c) < 32 or c == "\x7f" for c in field.data):
-        raise ValidationError("Remove the control characters from this field")
-
-
-def plausible_day(form, field) -> None:
-    """Keep dates where day arithmetic and time zones work (and where any data can be)."""
-    if field.data and not FIRST_DAY <= field.data <= LAST_DAY:
-        raise ValidationError(f"Enter a date between {FIRST_DAY.year} and {LAST_DAY.year}")
 
 
 class GetForm(FlaskForm):
@@ -75,8 +61,8 @@ class GetForm(FlaskForm):
 class DateRangeMixin:
     """`from` and `to` dates (the viewer's local days), the end not before the start."""
 
-    date_from = DateField("From", name="from", validators=[Optional(), plausible_day])
-    date_to = DateField("To", name="to", validators=[Optional(), plausible_day])
+    date_from = DateField("From", name="from", validators=[Optional(), plausible_date])
+    date_to = DateField("To", name="to", validators=[Optional(), plausible_date])
 
     def validate_date_to(self, field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:

@@ -19,9 +19,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.forms.rules import plausible_date, printable, printable_text
 from app.models.enums import Channel, NotificationType
 from app.models.status import Status
-from app.services.outbox import ALL_MY_PATIENTS, ALL_PATIENTS
+from app.services.input_rules import as_id
+from app.services.outbox import ALL_MY_PATIENTS, ALL_PATIENTS, TITLE_MAX
 
 ONE_PATIENT = "one"
 
@@ -45,7 +47,7 @@ class ComposeForm(FlaskForm):
         default=ONE_PATIENT,
     )
     patient_id = HiddenField()
-    patient_search = StringField("Patient", validators=[Length(max=120)])
+    patient_search = StringField("Patient", validators=[Length(max=120), printable])
     type = SelectField("Type", choices=TYPE_CHOICES, default=NotificationType.TREATMENT_UPDATE.value)
     channel_mode = RadioField(
         "Channels",
@@ -57,10 +59,10 @@ class ComposeForm(FlaskForm):
         "Message", choices=options(("text", "Write a message"), ("template", "Use the type's template")),
         default="text",
     )
-    title = StringField("Title", validators=[Length(max=200)])
-    body = TextAreaField("Message")
+    title = StringField("Title", validators=[Length(max=TITLE_MAX), printable])
+    body = TextAreaField("Message", validators=[printable_text])
     send_mode = RadioField("When", choices=options(("now", "Send now"), ("later", "Schedule")), default="now")
-    send_date = DateField("Date", validators=[Optional()])
+    send_date = DateField("Date", validators=[Optional(), plausible_date])
     send_time = TimeField("Time", validators=[Optional()])
     idempotency_key = HiddenField(default=lambda: uuid.uuid4().hex)
 
@@ -69,7 +71,7 @@ class ComposeForm(FlaskForm):
         self.recipient_mode.choices = [*self.recipient_mode.choices, SelectChoice(ALL_PATIENTS, "All patients")]
 
     def validate_patient_search(self, field) -> None:
-        if self.recipient_mode.data == ONE_PATIENT and not (self.patient_id.data or "").isdigit():
+        if self.recipient_mode.data == ONE_PATIENT and as_id(self.patient_id.data) is None:
             raise ValidationError("Choose a patient from the list")
 
     def validate_channels(self, field) -> None:
@@ -86,9 +88,14 @@ class ComposeForm(FlaskForm):
             valid = False
         return valid
 
+    @property
+    def scheduling(self) -> bool:
+        """Whether the form asks to send later (the submit button then says "Schedule")."""
+        return self.send_mode.data == "later"
+
 
 class RescheduleForm(FlaskForm):
-    send_date = DateField("Date")
+    send_date = DateField("Date", validators=[plausible_date])
     send_time = TimeField("Time")
 
 
@@ -103,9 +110,9 @@ class MonitorFilterForm(FlaskForm):
     channel = SelectField("Channel", choices=options(("", "Any channel"), *[(c.value, c.label) for c in Channel]),
                           validators=[Optional()])
     type = SelectField("Type", choices=[SelectChoice("", "Any type"), *TYPE_CHOICES], validators=[Optional()])
-    patient = StringField("Patient", validators=[Optional(), Length(max=120)])
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    patient = StringField("Patient", validators=[Optional(), Length(max=120), printable])
+    date_from = DateField("From", validators=[Optional(), plausible_date])
+    date_to = DateField("To", validators=[Optional(), plausible_date])
 
     def validate_date_to(self, field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:

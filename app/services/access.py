@@ -10,6 +10,7 @@ from app.models.notification import Notification, NotificationGroup
 from app.models.status import UNREAD_INBOX, Status
 from app.models.user import User
 from app.services.errors import NotFound
+from app.services.input_rules import as_id
 
 IN_INBOX = UNREAD_INBOX | {Status.READ}  # a scheduled in-app item is not in the inbox yet
 
@@ -43,6 +44,8 @@ def visible_notification(user: User, public_id: str) -> Notification:
 def visible_message(user: User, send_id: str, patient_id: int) -> list[Notification]:
     """Every channel of one message (what send `send_id` said to one patient) `user` may see;
     NotFound when there is none."""
+    if as_id(patient_id) is None:  # beyond any row (and beyond what PostgreSQL compares with)
+        raise NotFound("No such message")
     items = list(
         db.session.scalars(
             visible_notifications(user)

@@ -14,6 +14,7 @@ from app.models.enums import Channel, Role
 from app.models.user import DEFAULT_PREFERRED_CHANNELS, Device, User
 from app.services.contact import check_locale, check_timezone, normalise_email, normalise_phone
 from app.services.errors import ValidationError
+from app.services.input_rules import has_control_characters
 
 MIN_PASSWORD_LENGTH = 10
 _hasher = PasswordHasher()
@@ -137,4 +138,6 @@ def add_device(user: User, token: str, *, kind: str = "fcm", label: str | None =
 
 
 def find_user_by_email(email: str) -> User | None:
+    if has_control_characters(email):
+        return None  # no stored address has one, and PostgreSQL refuses a NUL in a query
     return db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email.strip().lower()))

@@ -12,7 +12,13 @@ SUPPORTED_LOCALES = ("en", "hi")
 
 
 def normalise_phone(raw: str, default_region: str = "IN") -> str:
-    """Return the number in E.164, or raise ValueError with a message for the user."""
+    """Return the number in E.164, or raise ValueError with a message for the user.
+
+    Letters are refused rather than read as keypad digits (phonenumbers turns "abcde" into
+    22233), which would store a number nobody gave.
+    """
+    if any(c.isalpha() for c in raw):
+        raise ValueError("A phone number has only digits, spaces and +: remove the letters")
     try:
         number = phonenumbers.parse(raw.strip(), default_region)
     except phonenumbers.NumberParseException as exc:

@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +32,7 @@ from app.models.template import Template
 from app.models.user import Device, User
 from app.services.channel_choice import choose_channels
 from app.services.errors import Conflict, Forbidden, ValidationError
+from app.services.input_rules import CONTROL_CHARACTERS, as_id, has_control_characters, parse_moment
 from app.services.rendering import (
     RESERVED_DATA_KEYS,
     Composer,
@@ -39,6 +40,7 @@ from app.services.rendering import (
     RenderError,
     recipient_context,
 )
+from app.services.template_fields import fields_for, label_for, missing_value_message
 from app.services.transitions import record_events
 from app.tasks.dispatch import DeliveryJob, chunked, enqueue_jobs, new_job_id
 from app.tasks.queues import QUEUE_FOR_PRIORITY
@@ -49,6 +51,7 @@ RECIPIENT_GROUPS = (ALL_MY_PATIENTS, ALL_PATIENTS)
 
 TITLE_MAX = 200
 DATA_MAX_BYTES = 4096
+DATA_VALUE_MAX = 500  # characters in one template value (a time, a medicine, a note)
 IDEMPOTENCY_KEY_MAX = 255
 PAST_TOLERANCE = timedelta(minutes=1)  # "now" from a form submitted a moment ago is still now
 FURTHEST_SCHEDULE = timedelta(days=366)
@@ -177,6 +180,18 @@ def create_send(sender: User | None, request: SendRequest, *, now: datetime | No
     return _result_of(group.id, created=True)
 
 
+def validate_send(sender: User | None, request: SendRequest, *, now: datetime | None = None) -> None:
+    """Check a send request the way `create_send` would, writing nothing.
+
+    Compose calls this when its own fields already have errors, so the practitioner hears
+    every problem in one answer instead of one per submit.
+
+    Raises:
+        ValidationError: bad input, field by field.
+    """
+    _validate(sender, request, now or utcnow())
+
+
 def _plan_jobs(rows: list[dict[str, Any]], *, batch_size: int) -> dict[str, list[int]]:
     """Give every deliverable row its job id before the insert; return job id -> row positions."""
     positions = [p for p, row in enumerate(rows) if row["status"] is not Status.SUPPRESSED]
@@ -231,7 +246,8 @@ def _build_rows(
                 rendered = composer.render(choice.channel, patient.locale, context)
             except RenderError as exc:
                 message = str(exc)
-                errors.setdefault("template" if checked.template_key else "body", message[:1].upper() + message[1:])
+                key = f"data.{exc.field}" if exc.field else "template" if checked.template_key else "body"
+                errors.setdefault(key, message[:1].upper() + message[1:])
                 continue
             if not choice.deliverable:
                 reasons[len(rows)] = choice.suppressed_reason
@@ -340,24 +356,28 @@ def _validate(sender: User | None, request: SendRequest, now: datetime) -> _Vali
         ):
             errors["template"] = f"There are no templates for {template_key.label.lower()} yet"
     else:
-        title = (request.title or "").strip()
-        body = (request.body or "").strip()
-        if not body:
+        title = _text_or_error(request.title, "title", errors, multiline=False)
+        body = _text_or_error(request.body, "body", errors, multiline=True)
+        if "body" not in errors and not body:
             errors["body"] = "Write a message, or choose a template"
-        elif len(body) > config["MAX_BODY_CHARS"]:
+        elif "body" not in errors and len(body) > config["MAX_BODY_CHARS"]:
             errors["body"] = (
                 f"The message is {len(body)} characters; the limit is {config['MAX_BODY_CHARS']}"
             )
-        if len(title) > TITLE_MAX:
+        if "title" not in errors and len(title) > TITLE_MAX:
             errors["title"] = f"The title is {len(title)} characters; the limit is {TITLE_MAX}"
         if type_ is not None and "body" not in errors and "title" not in errors:
             free_text = FreeText(title or type_.label, body)
 
     data = _check_data(request.data, errors)
+    if template_key is not None:
+        _check_required_data(template_key, data, errors)
     scheduled_at = check_schedule_time(request.scheduled_at, now, errors)
 
     key = request.idempotency_key
-    if key is not None and (len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable() or not key.strip()):
+    if key is not None and (
+        not isinstance(key, str) or len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable() or not key.strip()
+    ):
         errors["idempotency_key"] = f"An idempotency key is 1 to {IDEMPOTENCY_KEY_MAX} printable characters"
 
     recipients = _check_recipients(sender, request, errors)
@@ -396,7 +416,24 @@ def _enum_or_error(enum_cls, raw: Any, field_name: str, noun: str, errors: dict[
         return None
 
 
+def _text_or_error(raw: Any, field_name: str, errors: dict[str, str], *, multiline: bool) -> str:
+    """Free text, stripped; anything else, or text with control characters, is an error."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        errors[field_name] = "Give this as text"
+        return ""
+    if has_control_characters(raw, multiline=multiline):
+        errors[field_name] = CONTROL_CHARACTERS
+        return ""
+    return raw.strip()
+
+
 def _check_data(data: Any, errors: dict[str, str]) -> dict[str, Any]:
+    """Template values: named like variables, plain values, text short and printable.
+
+    A value's problem is reported under `data.<name>`, so a form can show it at its field.
+    """
     if data is None:
         return {}
     if not isinstance(data, Mapping):
@@ -408,31 +445,41 @@ def _check_data(data: Any, errors: dict[str, str]) -> dict[str, Any]:
             errors["data"] = f"{str(key)[:40]!r} cannot be a data field name"
             return {}
         if value is not None and not isinstance(value, str | int | float | bool):
-            errors["data"] = f"Data field {key!r} must be text, a number or true/false"
-            return {}
+            errors[f"data.{key}"] = f"“{label_for(key)}” must be text, a number or true/false"
+            continue
+        if isinstance(value, str) and len(value) > DATA_VALUE_MAX:
+            errors[f"data.{key}"] = (
+                f"“{label_for(key)}” is {len(value)} characters; the limit is {DATA_VALUE_MAX}"
+            )
+            continue
+        if isinstance(value, str) and has_control_characters(value):
+            errors[f"data.{key}"] = f"“{label_for(key)}”: {CONTROL_CHARACTERS.lower()}"
+            continue
         clean[key] = value
+    if any(key.startswith("data") for key in errors):
+        return {}
     if len(json.dumps(clean, ensure_ascii=False).encode()) > DATA_MAX_BYTES:
         errors["data"] = f"Data is larger than {DATA_MAX_BYTES} bytes"
         return {}
     return clean
 
 
+def _check_required_data(template_key: NotificationType, data: Mapping[str, Any], errors: dict[str, str]) -> None:
+    """Every value the type's templates need, named as the compose form labels it."""
+    for field_ in fields_for(template_key.value):
+        if field_.required and f"data.{field_.name}" not in errors and not str(data.get(field_.name) or "").strip():
+            errors[f"data.{field_.name}"] = missing_value_message(field_.name)
+
+
 def check_schedule_time(raw: datetime | str | None, now: datetime, errors: dict[str, str]) -> datetime | None:
     """The UTC time to send at, None for now; problems go into `errors['scheduled_at']`."""
     if raw is None or raw == "":
         return None
-    if isinstance(raw, str):
-        try:
-            when = datetime.fromisoformat(raw.strip())
-        except ValueError:
-            errors["scheduled_at"] = "Give the time as ISO 8601 with an offset, like 2026-12-01T09:30:00+05:30"
-            return None
-    else:
-        when = raw
-    if when.tzinfo is None:
-        errors["scheduled_at"] = "Include the time zone offset, like +05:30"
+    try:
+        when = parse_moment(raw)
+    except ValueError as exc:
+        errors["scheduled_at"] = str(exc)
         return None
-    when = when.astimezone(UTC)
     if when < now - PAST_TOLERANCE:
         errors["scheduled_at"] = "The scheduled time is in the past"
         return None
@@ -453,11 +500,11 @@ def _check_recipients(sender: User | None, request: SendRequest, errors: dict[st
     if len(raw_ids) > max_recipients:
         errors["recipients"] = f"At most {max_recipients} recipients per send"
         return []
-    try:
-        ids = list(dict.fromkeys(int(i) for i in raw_ids if not isinstance(i, bool)))
-    except (TypeError, ValueError):
-        errors["recipients"] = "Recipients are user ids"
+    not_ids = [str(i)[:30] for i in raw_ids if as_id(i) is None]
+    if not_ids:
+        errors["recipients"] = f"Unknown patient id(s): {', '.join(not_ids[:20])}"
         return []
+    ids = list(dict.fromkeys(as_id(i) for i in raw_ids))
     stmt = (
         sa.select(User)
         .where(User.id.in_(ids))
@@ -526,7 +573,7 @@ def _fingerprint(request: SendRequest) -> str:
         "template_key": request.template_key,
         "title": (request.title or "").strip(),
         "body": (request.body or "").strip(),
-        "data": dict(request.data or {}),
+        "data": dict(request.data) if isinstance(request.data, Mapping) else request.data,
         "scheduled_at": str(request.scheduled_at) if request.scheduled_at else None,
         "priority": request.priority,
     }

@@ -1,4 +1,4 @@
-"""Pieces every filtered listing shares: the viewer's days, patient search, id bounds."""
+"""Pieces every filtered listing shares: the viewer's days and patient search."""
 
 from __future__ import annotations
 
@@ -9,18 +9,7 @@ import sqlalchemy as sa
 
 from app.models.notification import Notification
 from app.models.user import User
-
-# No id is larger (and SQLite cannot even compare with a larger number): a bigger one in a URL
-# or a search matches nothing instead of failing.
-MAX_ID = 2**63 - 1
-
-
-def as_id(text: str | None) -> int | None:
-    """The id a string of ASCII digits names, or None (for "²", "-1", "1e9" or 30 digits)."""
-    if not text or not (text.isascii() and text.isdigit()):
-        return None
-    value = int(text)
-    return value if 0 < value <= MAX_ID else None
+from app.services.input_rules import as_id, has_control_characters
 
 
 def day_range(first: date | None, last: date | None, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
@@ -45,6 +34,8 @@ def recipient_matches(search: str) -> sa.ColumnElement[bool]:
     keeps using its own index instead of testing a LIKE on every joined row.
     """
     search = search.strip()
+    if has_control_characters(search):
+        return sa.false()  # no name holds one, and PostgreSQL refuses a NUL in a query
     if search.isascii() and search.isdigit():
         user_id = as_id(search)
         return Notification.user_id == user_id if user_id is not None else sa.false()

@@ -8,6 +8,7 @@ Email HTML is produced here from the text, escaped, so no template can inject ma
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +19,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 
 from app.models.enums import Channel, NotificationType
+from app.services.template_fields import missing_value_message
 
 SMS_MAX_CHARS = 1600  # Twilio's limit for one message (up to 10 segments)
 PUSH_TITLE_MAX = 100
@@ -38,7 +40,18 @@ class FreeText:
 
 
 class RenderError(ValueError):
-    """A template could not be rendered with the data given; the message says why."""
+    """A template could not be rendered with the data given; the message says why.
+
+    `field` names the data value that was missing, when that was the reason.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+# Jinja words a missing variable as "'when' is undefined".
+_UNDEFINED_NAME = re.compile(r"^'([A-Za-z_][A-Za-z0-9_]*)' is undefined$")
 
 
 _text_env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
@@ -53,7 +66,10 @@ def render_template_text(source: str, context: Mapping[str, Any]) -> str:
     try:
         return _compile(source).render(context).strip()
     except UndefinedError as exc:
-        raise RenderError(f"the template needs a value it was not given ({exc.message})") from exc
+        missing = _UNDEFINED_NAME.match(exc.message or "")
+        if missing:
+            raise RenderError(missing_value_message(missing.group(1)), field=missing.group(1)) from exc
+        raise RenderError("the template asks for something this send does not have") from exc
     except SecurityError as exc:
         raise RenderError("the template tried something templates may not do") from exc
     except TemplateError as exc:

@@ -32,5 +32,18 @@ TEMPLATE_FIELDS: dict[T, tuple[DataField, ...]] = {
 }
 
 
+_LABELS = {f.name: f.label for fields in TEMPLATE_FIELDS.values() for f in fields}
+
+
 def fields_for(type_value: str | None) -> tuple[DataField, ...]:
     return TEMPLATE_FIELDS.get(T(type_value), ()) if T.has_value(type_value) else ()
+
+
+def label_for(name: str) -> str:
+    """A data value's name as the compose form labels it ("when" is "Appointment time")."""
+    return _LABELS.get(name) or name.replace("_", " ").strip().capitalize() or name
+
+
+def missing_value_message(name: str) -> str:
+    """What a send is told when its template needs a value it was not given."""
+    return f"Fill in “{label_for(name)}”: the template needs it"

@@ -17,7 +17,7 @@ from app.models.enums import Role
 from app.models.user import User
 from app.services.accounts import MIN_PASSWORD_LENGTH, create_user
 from app.services.errors import Conflict, NotFound, ValidationError
-from app.services.query_filters import MAX_ID
+from app.services.input_rules import as_id
 
 PAGE_SIZE = 50
 CREATABLE_ROLES = (Role.PATIENT, Role.PRACTITIONER)
@@ -54,7 +54,7 @@ def practitioners() -> list[User]:
 
 
 def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id) if 0 < user_id <= MAX_ID else None
+    user = db.session.get(User, user_id) if as_id(user_id) else None
     if user is None:
         raise NotFound("No such user")
     return user

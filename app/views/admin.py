@@ -37,7 +37,7 @@ from app.services import delivery_log as log_service
 from app.services import queue_health, user_admin
 from app.services import stats as stats_service
 from app.services.errors import Conflict, ValidationError
-from app.services.query_filters import as_id
+from app.services.input_rules import as_id
 from app.views.access import admin_required
 from app.views.filters import viewer_zone
 from app.views.htmx import is_htmx, page_or_fragment

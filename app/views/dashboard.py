@@ -16,9 +16,9 @@ from app.models.user import User
 from app.services import monitoring, scheduling
 from app.services.access import visible_patients
 from app.services.errors import ValidationError
-from app.services.outbox import SendRequest, create_send
+from app.services.input_rules import as_id, has_control_characters
+from app.services.outbox import SendRequest, create_send, validate_send
 from app.services.preview import preview_send
-from app.services.query_filters import as_id
 from app.services.template_fields import fields_for
 from app.views import filters
 from app.views.access import staff_required
@@ -28,15 +28,15 @@ from app.views.safe_redirect import local_path
 bp = Blueprint("dashboard", __name__)
 
 AUTOCOMPLETE_LIMIT = 8
-# Where each service error field shows on the compose form.
+# Where each service error field shows on the compose form (recipients: see _error_field).
 COMPOSE_ERROR_FIELDS = {
-    "recipients": "patient_search",
     "channels": "channels",
     "type": "type",
     "title": "title",
     "body": "body",
     "scheduled_at": "send_date",
 }
+DATA_FIELD_PREFIX = "data_"  # template values are posted as data_<name>
 
 
 @bp.get("/dashboard")
@@ -52,27 +52,37 @@ def home():
 @bp.route("/compose", methods=["GET", "POST"])
 @staff_required
 def compose():
-    """Compose a notification for one patient or a group; send now or schedule."""
+    """Compose a notification for one patient or a group; send now or schedule.
+
+    A refused submit names every problem at once: the form's own checks and the outbox's
+    (patient, template values, schedule) in one answer, summarised at the top.
+    """
     form = _compose_form()
+    data_errors: dict[str, str] = {}
     general_errors: list[str] = []
-    if form.validate_on_submit():
+    if request.method == "POST":
+        form.validate()
+        send_request = _send_request(form)
         try:
-            result = create_send(current_user, _send_request(form))
+            if form.errors:
+                validate_send(current_user, send_request)
+            else:
+                result = create_send(current_user, send_request)
+                # The send's page says how it stands, live; a flash would go on saying "Sending"
+                # after it has finished.
+                if not result.created:
+                    flash("This was already sent; here it is.", "info")
+                return redirect(url_for("dashboard.send", group_id=result.group_id))
         except ValidationError as error:
-            general_errors = _place_errors(form, error.errors)
-        else:
-            # The send's page says how it stands, live; a flash would go on saying "Sending"
-            # after it has finished.
-            if not result.created:
-                flash("This was already sent; here it is.", "info")
-            return redirect(url_for("dashboard.send", group_id=result.group_id))
-    elif request.method == "GET" and request.args.get("patient", "").isdigit():
-        _prefill_patient(form, int(request.args["patient"]))
+            general_errors = _place_errors(form, error.errors, data_errors)
+    elif (patient_id := as_id(request.args.get("patient"))) is not None:
+        _prefill_patient(form, patient_id)
     status = 422 if request.method == "POST" else 200
     return render_template(
         "dashboard/compose.html",
         form=form,
         general_errors=general_errors,
+        data_errors=data_errors,
         data_fields=fields_for(form.type.data),
         data_values=_data_values(form.type.data),
         zone_name=current_user.timezone,
@@ -87,7 +97,7 @@ def compose_preview():
     preview = preview_send(
         current_user,
         type_=form.type.data or "",
-        patient_id=int(form.patient_id.data) if (form.patient_id.data or "").isdigit() else None,
+        patient_id=as_id(form.patient_id.data),
         recipient_group=form.recipient_mode.data if form.recipient_mode.data != ONE_PATIENT else None,
         channels=form.channels.data if form.channel_mode.data == "choose" else None,
         template_key=form.type.data if form.content_mode.data == "template" else None,
@@ -107,7 +117,7 @@ def patient_suggestions():
     """
     term = request.form.get("patient_search", "").strip()[:120]
     patients: list[User] = []
-    if term:
+    if term and not has_control_characters(term):  # no name holds one; PostgreSQL refuses a NUL
         like = f"%{term.replace('%', '').replace('_', '')}%"
         patients = list(
             db.session.scalars(
@@ -144,23 +154,26 @@ def _prefill_patient(form: ComposeForm, patient_id: int) -> None:
 
 
 def _data_values(type_value: str | None) -> dict[str, str]:
+    """The template values typed for the type's fields, whole: the outbox refuses a long one."""
     values = {}
     for field in fields_for(type_value):
-        value = request.form.get(f"data_{field.name}", "").strip()
+        value = request.form.get(f"{DATA_FIELD_PREFIX}{field.name}", "").strip()
         if value:
-            values[field.name] = value[:500]
+            values[field.name] = value
     return values
 
 
 def _send_request(form: ComposeForm) -> SendRequest:
+    """What the form asks for, as far as its fields parsed (the outbox checks the rest)."""
     one = form.recipient_mode.data == ONE_PATIENT
     use_template = form.content_mode.data == "template"
+    patient_id = as_id(form.patient_id.data)
     scheduled_at = None
-    if form.send_mode.data == "later":
+    if form.scheduling and form.send_date.data and form.send_time.data and not form.send_date.errors:
         scheduled_at = datetime.combine(form.send_date.data, form.send_time.data, tzinfo=current_user.zone)
     return SendRequest(
         type=form.type.data,
-        recipient_ids=[int(form.patient_id.data)] if one else [],
+        recipient_ids=[patient_id] if one and patient_id is not None else [],
         recipient_group=None if one else form.recipient_mode.data,
         channels=form.channels.data if form.channel_mode.data == "choose" else None,
         template_key=form.type.data if use_template else None,
@@ -172,16 +185,27 @@ def _send_request(form: ComposeForm) -> SendRequest:
     )
 
 
-def _place_errors(form: ComposeForm, errors: dict[str, str]) -> list[str]:
-    """Put each service error under its field; return those that belong to no field."""
+def _place_errors(form: ComposeForm, errors: dict[str, str], data_errors: dict[str, str]) -> list[str]:
+    """Put each service error under its field, unless the form already objected there; errors of
+    the template values the form shows go into `data_errors`; return those that belong to no field."""
+    shown_values = {f.name for f in fields_for(form.type.data)}
     general = []
     for key, message in errors.items():
-        name = COMPOSE_ERROR_FIELDS.get(key)
-        if name is not None:
-            getattr(form, name).errors = [*getattr(form, name).errors, message]
-        else:
+        if key.startswith("data.") and key.removeprefix("data.") in shown_values:
+            data_errors[key.removeprefix("data.")] = message
+            continue
+        name = _error_field(form, key)
+        if name is None:
             general.append(message)
+        elif not form[name].errors:
+            form[name].errors = [*form[name].errors, message]
     return general
+
+
+def _error_field(form: ComposeForm, key: str) -> str | None:
+    if key == "recipients":
+        return "patient_search" if form.recipient_mode.data == ONE_PATIENT else "recipient_mode"
+    return COMPOSE_ERROR_FIELDS.get(key)
 
 
 # --- monitor --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from flask_login import current_user
 from app.models.enums import Role
 from app.services import inbox as inbox_service
 from app.services.access import visible_notification
-from app.services.query_filters import as_id
+from app.services.input_rules import as_id
 from app.views.access import patient_required
 from app.views.htmx import is_htmx, page_or_fragment
 

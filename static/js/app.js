@@ -26,6 +26,14 @@
   document.addEventListener("DOMContentLoaded", setUpButton);
 })();
 
+// A refused form: move focus to the error summary, so a screen reader reads every problem first
+// (the GOV.UK error summary pattern; its links then lead to each field).
+document.addEventListener("DOMContentLoaded", function () {
+  "use strict";
+  var summary = document.querySelector(".error-summary");
+  if (summary) { summary.focus(); }
+});
+
 // Compose: pick a patient from the suggestions (an ARIA combobox: focus stays in the input,
 // arrows move the active option, Enter or a click chooses it), and show only the parts of the
 // form in use.
@@ -48,7 +56,9 @@
     var template = checked("content_mode") === "template";
     document.getElementById("free-text").hidden = template;
     document.getElementById("template-fields").hidden = !template;
-    document.getElementById("schedule-fields").hidden = checked("send_mode") !== "later";
+    var later = checked("send_mode") === "later";
+    document.getElementById("schedule-fields").hidden = !later;
+    document.getElementById("compose-submit").textContent = later ? "Schedule" : "Send";
   }
 
   function activate(option) {

@@ -26,9 +26,9 @@ def compose(open_page_as, practitioner, patient) -> Page:
     return page
 
 
-def submit(page: Page) -> None:
+def submit(page: Page, button: str = "Send") -> None:
     with page.expect_navigation(timeout=TIMEOUT_MS):
-        page.get_by_role("button", name="Send", exact=True).click()
+        page.get_by_role("button", name=button, exact=True).click()
 
 
 def expect_kept(page: Page, patient) -> None:
@@ -63,7 +63,7 @@ def test_a_past_schedule_time_is_shown_inline_and_the_form_keeps_what_was_typed(
     compose.get_by_label("Date", exact=True).fill(an_hour_ago.strftime("%Y-%m-%d"))
     compose.get_by_label("Time", exact=True).fill(an_hour_ago.strftime("%H:%M"))
     shot(compose, "compose-scheduled-in-the-past")
-    submit(compose)
+    submit(compose, "Schedule")
     shot(compose, "compose-with-errors")
     expect(compose.locator("p.error#send_date-error")).to_contain_text("in the past")
     expect(compose.get_by_label("Message", exact=True)).to_have_value(body)
@@ -71,6 +71,33 @@ def test_a_past_schedule_time_is_shown_inline_and_the_form_keeps_what_was_typed(
     expect(compose.get_by_label("Date", exact=True)).to_have_value(an_hour_ago.strftime("%Y-%m-%d"))
     expect(compose.get_by_label("Time", exact=True)).to_have_value(an_hour_ago.strftime("%H:%M"))
     expect_kept(compose, patient)
+
+
+def test_the_button_says_schedule_while_scheduling_is_chosen(compose):
+    button = compose.locator("#compose-submit")
+    expect(button).to_have_text("Send")
+    compose.get_by_label("Schedule").check()
+    expect(button).to_have_text("Schedule")
+    compose.get_by_label("Send now").check()
+    expect(button).to_have_text("Send")
+
+
+def test_every_problem_is_summarised_at_the_top_and_each_link_leads_to_its_field(
+    open_page_as, shot, practitioner
+):
+    page = open_page_as(practitioner)
+    page.goto("/compose")
+    page.get_by_label("Choose channels").check()
+    submit(page)
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()  # a screen reader starts with the list of problems
+    expect(summary.get_by_role("heading")).to_have_text("There is a problem")
+    expect(summary.get_by_role("link")).to_have_text(
+        ["Choose a patient from the list", "Choose at least one channel", "Write a message, or choose a template"]
+    )
+    shot(page, "compose-error-summary")
+    summary.get_by_role("link", name="Write a message").click()
+    expect(page.get_by_label("Message", exact=True)).to_be_focused()
 
 
 def test_a_patient_can_be_chosen_with_the_keyboard_alone(open_page_as, shot, practitioner, patient):

@@ -40,7 +40,7 @@ def test_a_message_scheduled_on_three_channels_and_cancelled_in_monitor_reaches_
     page.get_by_label("Date", exact=True).fill(when.strftime("%Y-%m-%d"))
     page.get_by_label("Time", exact=True).fill(when.strftime("%H:%M"))
     shot(page, "compose-scheduled")
-    page.locator("#compose-form button[type=submit]").click()
+    page.get_by_role("button", name="Schedule", exact=True).click()
     expect(page).to_have_url(re.compile(r"/sends/"), timeout=TIMEOUT_MS)
     shot(page, "send-page")
     assert scheduled_jobs(redis), "the send was not scheduled on the queue"

@@ -29,6 +29,11 @@ def test_a_malformed_phone_is_refused(app, phone):
     assert "phone" in refused(phone=phone)
 
 
+@pytest.mark.parametrize("phone", ["+91 98765 abcde", "1-800-FLOWERS", "+91 98765 43210 ext 5"])
+def test_letters_in_a_phone_are_refused_not_read_as_keypad_digits(app, phone):
+    assert refused(phone=phone)["phone"] == "A phone number has only digits, spaces and +: remove the letters"
+
+
 @pytest.mark.parametrize("email", ["kavya", "kavya@", "@clinic.example", "kavya@@clinic.example"])
 def test_a_malformed_email_is_refused(app, email):
     assert "email" in refused(email=email)

@@ -1,14 +1,14 @@
 """Creating notifications: one transaction for every row, then jobs on Redis."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.extensions import db
-from app.models import Notification, NotificationEvent, NotificationGroup
-from app.models.enums import Channel, Priority
+from app.models import Notification, NotificationEvent, NotificationGroup, Template
+from app.models.enums import Channel, NotificationType, Priority
 from app.models.status import Status
 from app.services.errors import Conflict, Forbidden, ValidationError
 from app.services.outbox import ALL_MY_PATIENTS, SendRequest, create_send
@@ -301,10 +301,25 @@ def test_an_unparseable_or_zoneless_time_is_refused(practitioner, patient, raw):
     assert_refused(practitioner, free_text([patient], scheduled_at=raw), "scheduled_at")
 
 
-def test_a_template_missing_its_data_is_refused_naming_the_field(practitioner, patient, templates):
-    request = SendRequest(type="appointment_reminder", recipient_ids=[patient.id], channels=["in_app"],
-                          template_key="appointment_reminder", data={})
-    assert "when" in assert_refused(practitioner, request, "template")
+def template_send(recipients, **fields) -> SendRequest:
+    values = {"type": "appointment_reminder", "recipient_ids": [p.id for p in recipients], "channels": ["in_app"],
+              "template_key": "appointment_reminder", "data": {"when": "Mon 2 Dec, 10:00"}}
+    values.update(fields)
+    return SendRequest(**values)
+
+
+def test_a_template_missing_its_data_is_refused_naming_the_field_in_words(practitioner, patient, templates):
+    message = assert_refused(practitioner, template_send([patient], data={}), "data.when")
+    assert message == "Fill in “Appointment time”: the template needs it"
+
+
+def test_a_template_needing_an_undeclared_value_names_it_in_words(practitioner, patient, templates):
+    db.session.execute(sa.update(Template).where(Template.key == NotificationType.APPOINTMENT_REMINDER,
+                                                 Template.channel == Channel.IN_APP)
+                       .values(body="Bring {{ blood_report }} on {{ when }}."))
+    db.session.commit()
+    message = assert_refused(practitioner, template_send([patient]), "data.blood_report")
+    assert message == "Fill in “Blood report”: the template needs it"
 
 
 def test_bad_data_field_names_are_refused(practitioner, patient):
@@ -312,7 +327,47 @@ def test_bad_data_field_names_are_refused(practitioner, patient):
 
 
 def test_nested_data_is_refused(practitioner, patient):
-    assert_refused(practitioner, free_text([patient], data={"when": {"day": 1}}), "data")
+    assert_refused(practitioner, free_text([patient], data={"when": {"day": 1}}), "data.when")
+
+
+@pytest.mark.parametrize("data", [[1, 2], "when", 7])
+def test_data_that_is_not_an_object_is_refused(practitioner, patient, data):
+    assert assert_refused(practitioner, free_text([patient], data=data), "data") == (
+        "Data must be an object of names to values")
+
+
+def test_a_template_value_over_500_characters_is_refused_not_cut(practitioner, patient, templates):
+    message = assert_refused(practitioner, template_send([patient], data={"when": "x" * 501}), "data.when")
+    assert message == "“Appointment time” is 501 characters; the limit is 500"
+
+
+def test_a_template_value_of_500_characters_is_kept_whole(practitioner, patient, templates):
+    create_send(practitioner, template_send([patient], data={"when": "x" * 500}))
+    assert "x" * 500 in rows()[0].message
+
+
+@pytest.mark.parametrize("field", ["title", "body"])
+@pytest.mark.parametrize("bad", ["\x00", "\x1b]0;pwned\x07", "\x9b2J", "\udcff"])
+def test_control_characters_in_free_text_are_refused(practitioner, patient, field, bad):
+    message = assert_refused(practitioner, free_text([patient], **{field: f"Rest{bad} well"}), field)
+    assert message == "Remove the control characters from this field"
+
+
+def test_a_title_is_one_line(practitioner, patient):
+    assert_refused(practitioner, free_text([patient], title="Rest\nwell"), "title")
+
+
+@pytest.mark.parametrize("raw", ["²", "9" * 25, 2**31, 10**25, -3, 1.0, True, None])
+def test_a_recipient_that_is_no_id_is_refused(practitioner, patient, raw):
+    message = assert_refused(practitioner, free_text([patient], recipient_ids=[patient.id, raw]), "recipients")
+    assert message.startswith("Unknown patient id(s):")
+
+
+@pytest.mark.parametrize("raw", ["0001-01-01T00:00:00+05:30", "9999-12-31T23:59:59-05:00",
+                                 datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5, minutes=30)))])
+def test_a_schedule_time_at_the_ends_of_the_calendar_is_refused(practitioner, patient, raw):
+    message = assert_refused(practitioner, free_text([patient], scheduled_at=raw), "scheduled_at")
+    assert message == "Enter a date between 1970 and 2999"
 
 
 def test_a_patient_cannot_send(patient, other_patient):

@@ -153,9 +153,45 @@ def test_an_unknown_type_is_refused(staff, patient):
     assert_refused(response, "Not a valid choice")
 
 
-def test_a_missing_template_field_is_refused(staff, patient, templates):
+def test_a_missing_template_value_is_named_as_the_form_labels_it(staff, patient, templates):
     form = compose_form(staff, patient_id=str(patient.id), type="appointment_reminder", content_mode="template")
-    assert_refused(staff.post("/compose", data=form), "when")
+    body = assert_refused(staff.post("/compose", data=form), "Fill in “Appointment time”: the template needs it",
+                          'id="data_when-error"', 'href="#data_when"')
+    assert "undefined" not in body
+
+
+def test_every_problem_is_named_at_once_in_a_summary_linked_to_each_field(staff, practitioner):
+    past = datetime.now(practitioner.zone) - timedelta(hours=2)
+    form = compose_form(staff, channels=[], body="", send_mode="later",
+                        send_date=past.strftime("%Y-%m-%d"), send_time=past.strftime("%H:%M"))
+    body = assert_refused(staff.post("/compose", data=form), "There is a problem")
+    summary = body.split('class="error-summary"')[1].split("</div>")[0]
+    for anchor, message in [("#patient_search", "Choose a patient from the list"),
+                            ("#channels-0", "Choose at least one channel"),
+                            ("#body", "Write a message"),
+                            ("#send_date", "The scheduled time is in the past")]:
+        assert f'<a href="{anchor}">{message}' in summary, (anchor, summary)
+
+
+def test_a_problem_the_form_and_the_outbox_both_see_is_named_once(staff):
+    body = assert_refused(staff.post("/compose", data=compose_form(staff)), "Choose a patient from the list")
+    assert "Choose at least one patient" not in body
+
+
+def test_a_template_values_problem_is_named_with_the_forms_other_problems(staff, templates):
+    form = compose_form(staff, type="medication_reminder", content_mode="template", data_dose="1 teaspoon")
+    assert_refused(staff.post("/compose", data=form), "Choose a patient from the list",
+                   "Fill in “Medicine”: the template needs it", 'value="1 teaspoon"')
+
+
+def test_the_button_says_send_until_scheduling_is_chosen(staff):
+    assert '<button type="submit" class="button primary" id="compose-submit">Send</button>' in (
+        staff.get("/compose").get_data(as_text=True))
+
+
+def test_the_button_says_schedule_when_the_form_comes_back_scheduling(staff):
+    body = assert_refused(staff.post("/compose", data=compose_form(staff, send_mode="later")))
+    assert '<button type="submit" class="button primary" id="compose-submit">Schedule</button>' in body
 
 
 def test_compose_without_csrf_is_refused(staff, patient):
@@ -192,9 +228,10 @@ def test_the_preview_says_what_will_not_be_sent(staff, practitioner):
     assert "Will not be sent: no phone number" in staff.post("/compose/preview", data=form).get_data(as_text=True)
 
 
-def test_the_preview_names_a_missing_template_value(staff, patient, templates):
+def test_the_preview_names_a_missing_template_value_as_the_form_labels_it(staff, patient, templates):
     form = compose_form(staff, patient_id=str(patient.id), type="medication_reminder", content_mode="template")
-    assert "needs a value" in staff.post("/compose/preview", data=form).get_data(as_text=True)
+    html = staff.post("/compose/preview", data=form).get_data(as_text=True)
+    assert "Fill in “Medicine”: the template needs it" in html and "undefined" not in html
 
 
 def test_the_preview_without_a_patient_uses_a_sample(staff):
@@ -238,3 +275,70 @@ def test_template_fields_follow_the_type(staff):
 
 def test_template_fields_for_an_unknown_type_are_empty(staff):
     assert "data_" not in staff.get("/compose/fields?type=nope").get_data(as_text=True)
+
+
+# --- bad input that once failed or was silently changed --------------------------------------------
+
+ODD_IDS = ["²", "9" * 25, "2147483648", "-1", "1e3", " 7"]
+
+
+@pytest.mark.parametrize("patient_id", ODD_IDS)
+def test_an_odd_patient_id_is_an_inline_error(staff, patient_id):
+    assert_refused(staff.post("/compose", data=compose_form(staff, patient_id=patient_id)),
+                   "Choose a patient from the list")
+
+
+@pytest.mark.parametrize("patient_id", ODD_IDS)
+def test_an_odd_patient_id_previews_a_sample_patient(staff, patient_id):
+    response = staff.post("/compose/preview", data=compose_form(staff, patient_id=patient_id))
+    assert response.status_code == 200 and "sample patient" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("patient_id", ODD_IDS)
+def test_an_odd_patient_id_in_the_link_opens_an_empty_form(staff, patient_id):
+    response = staff.get("/compose", query_string={"patient": patient_id})
+    assert response.status_code == 200 and 'id="compose-form"' in response.get_data(as_text=True)
+
+
+def test_a_link_with_a_patients_id_chooses_them(staff, patient):
+    assert f'value="{patient.name}"' in staff.get(f"/compose?patient={patient.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_a_schedule_date_out_of_range_is_an_inline_error(staff, patient, day):
+    form = compose_form(staff, patient_id=str(patient.id), send_mode="later", send_date=day, send_time="00:00")
+    assert_refused(staff.post("/compose", data=form), "Enter a date between 1970 and 2999", 'id="send_date-error"')
+
+
+@pytest.mark.parametrize("field", ["title", "body"])
+@pytest.mark.parametrize("bad", ["\x00", "\x1b[2J", "\x9b31m", "\x07"])
+def test_control_characters_in_the_title_or_message_are_refused(staff, patient, field, bad):
+    form = compose_form(staff, patient_id=str(patient.id), **{field: f"Rest well{bad} today"})
+    assert_refused(staff.post("/compose", data=form), "Remove the control characters from this field",
+                   f'id="{field}-error"')
+
+
+def test_a_message_keeps_its_line_breaks_and_tabs(staff, patient):
+    body = "Morning:\tTriphala\r\nEvening:\tAshwagandha"
+    assert staff.post("/compose", data=compose_form(staff, patient_id=str(patient.id), body=body)).status_code == 302
+    [row] = rows()
+    assert row.message == body
+
+
+def test_a_template_value_over_500_characters_is_refused_not_cut(staff, patient, templates):
+    note = "Walk slowly after meals. " * 21  # 525 characters
+    form = compose_form(staff, patient_id=str(patient.id), type="treatment_update", content_mode="template",
+                        data_note=note)
+    body = assert_refused(staff.post("/compose", data=form),
+                          "“Note” is 524 characters; the limit is 500", 'id="data_note-error"')
+    assert note.strip() in body  # kept whole in its field for the practitioner to shorten
+
+
+def test_control_characters_in_a_template_value_are_refused(staff, patient, templates):
+    form = compose_form(staff, patient_id=str(patient.id), type="appointment_reminder", content_mode="template",
+                        data_when="Mon 2 Dec\x1b[31m, 10:00")
+    assert_refused(staff.post("/compose", data=form), "remove the control characters", 'id="data_when-error"')
+
+
+def test_autocomplete_with_control_characters_finds_nobody(staff, patient):
+    assert "No patient matches" in suggestions(staff, "Pri\x00ya")

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Notification
 from app.models.status import Status
 from app.services import scheduling
+from app.services.errors import ValidationError
 from app.services.monitoring import PAGE_SIZE
 from app.services.outbox import SendRequest, create_send
 from tests import factories
@@ -349,3 +350,43 @@ def test_a_push_notifications_page_is_headed_with_the_sends_title(staff, practit
     assert push.title != "Your Basti course starts Monday"  # a minimal push carries the clinic's name
     body = staff.get(f"/notifications/{push.public_id}").get_data(as_text=True)
     assert "<h1>Your Basti course starts Monday</h1>" in body
+
+
+@pytest.mark.parametrize("query", ["date_from=0001-01-01", "date_to=9999-12-31",
+                                   "date_from=0001-01-01&date_to=0001-01-02"])
+def test_a_filter_date_at_the_ends_of_the_calendar_is_an_inline_error(staff, practitioner, patient, query):
+    send(practitioner, [patient])
+    response = staff.get(f"/monitor?{query}")
+    assert response.status_code == 200
+    assert "Enter a date between 1970 and 2999" in response.get_data(as_text=True)
+
+
+def test_a_patient_filter_with_control_characters_is_an_inline_error(staff, practitioner, patient):
+    send(practitioner, [patient])
+    response = staff.get("/monitor", query_string={"patient": "Pri\x00ya"})
+    assert response.status_code == 200
+    assert "Remove the control characters from this field" in response.get_data(as_text=True)
+
+
+def test_rescheduling_to_the_start_of_the_calendar_is_an_inline_error(staff, practitioner, patient):
+    row = the_row(send(practitioner, [patient], scheduled_at=datetime.now(UTC) + timedelta(hours=1)))
+    token = csrf_token_from(staff.get(f"/notifications/{row.public_id}").get_data(as_text=True))
+    response = staff.post(f"/notifications/{row.public_id}/reschedule", data={
+        "csrf_token": token, "send_date": "0001-01-01", "send_time": "00:00"})
+    assert response.status_code == 422
+    assert "Enter a date between 1970 and 2999" in response.get_data(as_text=True)
+    db.session.refresh(row)
+    assert row.status is Status.SCHEDULED and row.next_attempt_at > datetime.now(UTC)
+
+
+def test_the_reschedule_service_refuses_the_start_of_the_calendar(practitioner, patient):
+    row = the_row(send(practitioner, [patient], scheduled_at=datetime.now(UTC) + timedelta(hours=1)))
+    with pytest.raises(ValidationError) as caught:
+        scheduling.reschedule_notification(practitioner, row.public_id, datetime(1, 1, 1, tzinfo=practitioner.zone))
+    assert caught.value.errors == {"scheduled_at": "Enter a date between 1970 and 2999"}
+
+
+@pytest.mark.parametrize("patient_id", [2**31, 10**20])
+def test_a_message_link_with_an_id_beyond_any_row_is_404(staff, practitioner, patient, patient_id):
+    result = send(practitioner, [patient])
+    assert staff.get(f"/sends/{result.group_id}/to/{patient_id}/reschedule").status_code == 404
