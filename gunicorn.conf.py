@@ -9,3 +9,7 @@ import gunicorn.http.wsgi
 from app.webserver import SERVER_BANNER
 
 gunicorn.http.wsgi.SERVER = SERVER_BANNER
+
+# Access log lines (with --access-logfile) hold the path without its query string: filter links
+# carry what staff typed, such as a patient's name.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(L)s'

@@ -10,7 +10,7 @@ from typing import Any
 from dotenv import load_dotenv
 from flask import Flask
 
-from app.config import INSTANCE_DIR, PROJECT_ROOT, load_settings
+from app.config import INSTANCE_DIR, PROJECT_ROOT, load_settings, secret_key_problem
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -36,10 +36,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _configure_secrets_and_db(app: Flask) -> None:
-    if not app.config["SECRET_KEY"]:
-        raise RuntimeError(
-            "SECRET_KEY is not set: put it in the environment or in .env (`make run` writes one)"
-        )
+    problem = secret_key_problem(app.config["SECRET_KEY"])
+    if problem:
+        raise RuntimeError(problem)
     url = app.config["DATABASE_URL"]
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")

@@ -56,12 +56,13 @@ def create_user_command(role, name, email, phone, timezone, locale, practitioner
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command():
-    """Create the demo clinic once and print its logins."""
-    from app.services.demo_data import DEMO_PASSWORD, seed_demo_data
+    """Create the demo clinic once; print its logins every time, while its accounts exist."""
+    from app.services.demo_data import DEMO_PASSWORD, demo_logins, seed_demo_data
 
-    logins = seed_demo_data()
-    if logins is None:
-        click.echo("Demo data is already there. Demo logins use the password: " + DEMO_PASSWORD)
+    if seed_demo_data():
+        click.echo("Created the demo clinic.")
+    logins = demo_logins()
+    if not logins:
         return
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for login in logins:

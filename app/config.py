@@ -84,6 +84,30 @@ _SETTINGS: dict[str, tuple[str, Any]] = {
 }
 
 
+# Keys copied from examples and tutorials: anyone can sign a session cookie with them.
+PLACEHOLDER_SECRET_KEYS = frozenset({
+    "change-me", "changeme", "change_me", "change-this", "changethis", "replace-me", "secret", "secret-key",
+    "secretkey", "your-secret-key", "my-secret-key", "dev", "development", "test", "testing", "default",
+    "password", "xxx", "none", "null", "please-change-me", "insecure", "not-a-secret",
+})
+MIN_SECRET_KEY_BYTES = 32
+MIN_SECRET_KEY_DISTINCT = 8  # "0000…" is long enough and still no secret
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why `key` cannot sign sessions and form tokens, or None when it can."""
+    remedy = "set SECRET_KEY to a random value, e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`"
+    if not key:
+        return f"SECRET_KEY is not set: {remedy} in the environment or in .env (`make run` writes one)"
+    if key.strip().lower() in PLACEHOLDER_SECRET_KEYS:
+        return f"SECRET_KEY is the placeholder {key.strip()!r} from an example: {remedy}"
+    if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        return f"SECRET_KEY is {len(key.encode())} bytes; use at least {MIN_SECRET_KEY_BYTES}: {remedy}"
+    if len(set(key)) < MIN_SECRET_KEY_DISTINCT:
+        return f"SECRET_KEY repeats a few characters, so it is easy to guess: {remedy}"
+    return None
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Read every setting from the environment, falling back to the embedded defaults."""
     environ = os.environ if environ is None else environ

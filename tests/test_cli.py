@@ -88,13 +88,33 @@ def test_send_refuses_an_email_with_control_characters_as_unknown(app, patient):
     assert "no user with email" in refused_in_one_line(app, "--to", "priya\x00@clinic.test")
 
 
-def test_seed_demo_runs_once(app):
+def test_seed_demo_creates_the_clinic_once(app):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed-demo"])
     second = runner.invoke(args=["seed-demo"])
-    assert "admin@sutra.example" in first.output
-    assert "already there" in second.output
+    assert "Created the demo clinic." in first.output and "Created" not in second.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 8
+
+
+def test_seed_demo_prints_the_logins_on_every_run(app):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-demo"])
+    again = runner.invoke(args=["seed-demo"]).output
+    assert "Demo logins (password for all: ayurveda-demo):" in again
+    assert "admin@sutra.example" in again and "priya@sutra.example" in again
+
+
+def test_seed_demo_leaves_out_demo_accounts_that_were_deactivated(app):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-demo"])
+    db.session.execute(sa.update(User).where(User.email == "priya@sutra.example").values(active=False))
+    db.session.commit()
+    again = runner.invoke(args=["seed-demo"]).output
+    assert "admin@sutra.example" in again and "priya@sutra.example" not in again
+
+
+def test_seed_demo_prints_no_logins_where_the_clinic_is_not_the_demo(app, admin):
+    assert "Demo logins" not in app.test_cli_runner().invoke(args=["seed-demo"]).output
 
 
 def test_seed_demo_sends_some_notifications_through_the_pipeline(app, run_worker):

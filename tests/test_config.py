@@ -1,13 +1,14 @@
 """Configuration comes only from the environment, and every setting is documented."""
 
 import re
+import secrets
 from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
 
 from app import create_app
-from app.config import load_settings, setting_names
+from app.config import load_settings, secret_key_problem, setting_names
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +48,34 @@ def test_the_app_refuses_to_start_without_a_secret_key(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app({"SECRET_KEY": "", "DATABASE_URL": "sqlite://"})
+
+
+@pytest.mark.parametrize("key, problem", [
+    ("change-me", "is the placeholder 'change-me'"),
+    ("CHANGE-ME", "is the placeholder 'CHANGE-ME'"),
+    ("a-31-byte-key-that-is-too-short", "is 31 bytes; use at least 32"),
+    ("0" * 64, "repeats a few characters"),
+])
+def test_the_app_refuses_a_placeholder_or_short_secret_key(key, problem):
+    with pytest.raises(RuntimeError, match=re.escape(problem)) as caught:
+        create_app({"SECRET_KEY": key, "DATABASE_URL": "sqlite://"})
+    assert "secrets.token_hex(32)" in str(caught.value)
+
+
+def test_a_random_key_of_32_bytes_is_accepted():
+    assert secret_key_problem(secrets.token_hex(16)) is None
+
+
+def test_the_example_configuration_ships_no_usable_secret_key():
+    example = dict(re.findall(r"^([A-Z][A-Z0-9_]+)=(.*)$", (ROOT / ".env.example").read_text(), re.M))
+    assert secret_key_problem(example["SECRET_KEY"]) is not None
+
+
+@pytest.mark.parametrize("name", ["PORT", "MAX_BODY_CHARS", "MAX_RECIPIENTS"])
+def test_the_example_configuration_explains_each_limit_and_the_port(name):
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if line.startswith(f"{name}="))
+    assert lines[index - 1].startswith("# "), f"{name} has no comment above it"
 
 
 def test_no_secret_is_written_in_the_code():

@@ -39,17 +39,15 @@ _PATIENTS = [
 ]
 
 
-def seed_demo_data() -> list[DemoLogin] | None:
-    """Create the demo clinic unless it exists; returns the logins it made, or None."""
+def seed_demo_data() -> bool:
+    """Create the demo clinic unless the clinic already has an admin; True when it was created."""
     install_default_templates()
     if db.session.scalar(sa.select(sa.exists().where(User.role == Role.ADMIN))):
-        return None
-    logins = []
+        return False
     staff = []
     for role, name, email in _STAFF:
         staff.append(create_user(role=role, name=name, email=email, password=DEMO_PASSWORD,
                                  timezone="Asia/Kolkata"))
-        logins.append(DemoLogin(role, name, email))
     practitioners = [u for u in staff if u.role is Role.PRACTITIONER]
     for index, (name, email, phone, zone, locale, practitioner) in enumerate(_PATIENTS):
         patient = create_user(
@@ -59,9 +57,18 @@ def seed_demo_data() -> list[DemoLogin] | None:
             quiet_hours=(time(22, 0), time(7, 0)) if index == 2 else None,
         )
         add_device(patient, f"demo-device-token-{index + 1}", label="Demo phone")
-        logins.append(DemoLogin(Role.PATIENT, name, email))
     _send_demo_notifications(practitioners)
-    return logins
+    return True
+
+
+def demo_logins() -> list[DemoLogin]:
+    """The demo accounts that still exist and may sign in, staff first, in the seed's order."""
+    emails = [email for _, _, email in _STAFF] + [patient[1] for patient in _PATIENTS]
+    found = {
+        user.email: user
+        for user in db.session.scalars(sa.select(User).where(User.email.in_(emails), User.active.is_(True)))
+    }
+    return [DemoLogin(found[e].role, found[e].name, e) for e in emails if e in found]
 
 
 def _send_demo_notifications(practitioners: list[User]) -> None:

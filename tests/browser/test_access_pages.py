@@ -17,7 +17,7 @@ def test_a_patient_opening_another_patients_message_gets_the_not_found_page(
     shot(page, "other-patients-message")
     assert response.status == 404
     expect(page.locator(".error-code")).to_have_text("404")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Not Found")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
     expect(page.locator("main")).not_to_contain_text("Virechana")
 
 
@@ -28,5 +28,5 @@ def test_a_patient_opening_a_practitioner_page_gets_the_forbidden_page(open_page
         shot(page, f"patient-at-{path}")
         assert response.status == 403, path
         expect(page.locator(".error-code")).to_have_text("403")
-        expect(page.get_by_role("heading", level=1)).to_have_text("Forbidden")
+        expect(page.get_by_role("heading", level=1)).to_have_text("You cannot open this page")
         expect(page.locator("#compose-form, #monitor-rows")).to_have_count(0)
