@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from app.clock import utcnow
 from app.extensions import db
@@ -27,7 +28,7 @@ class InboxPage:
 
 def inbox_page(user: User, *, before: int | None = None) -> InboxPage:
     """Unread first (newest first), then read items a page at a time."""
-    base = visible_notifications(user)
+    base = visible_notifications(user).options(selectinload(Notification.sender))  # "From ..." on each card
     unread: list[Notification] = []
     if before is None:
         unread = list(

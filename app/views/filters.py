@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from flask import Flask, current_app
 from flask_login import current_user
 from markupsafe import Markup
 
+from app.clock import utcnow
 from app.models.enums import Channel
 from app.models.notification import EventKind, NotificationEvent
 from app.models.status import Status
@@ -82,6 +83,23 @@ def channel_label(channel: Channel) -> Markup:
     return Markup('<span class="channel channel-{}">{}</span>').format(channel.value, channel.label)
 
 
+def short_time(value: datetime | None) -> str:
+    """A time as a person says it, to the minute: "Today, 15:42", "Yesterday, 09:05",
+    "1 Dec, 15:42", or "1 Dec 2025, 15:42" for another year (the viewer's zone and language)."""
+    if value is None:
+        return ""
+    zone, locale = viewer_zone(), viewer_locale()
+    local = value.astimezone(zone)
+    today = utcnow().astimezone(zone).date()
+    if local.date() == today:
+        day = "Today"
+    elif local.date() == today - timedelta(days=1):
+        day = "Yesterday"
+    else:
+        day = format_date(local, "d MMM" if local.year == today.year else "d MMM y", locale=locale)
+    return f"{day}, {format_time(local, 'HH:mm', locale=locale)}"
+
+
 def reject_key(mapping, key: str) -> dict:
     """The mapping without `key` (for building "first page" links from the current filters)."""
     return {k: v for k, v in dict(mapping).items() if k != key}
@@ -93,5 +111,6 @@ def register(app: Flask) -> None:
     app.add_template_filter(event_headline)
     app.add_template_filter(status_pill)
     app.add_template_filter(channel_label)
+    app.add_template_filter(short_time)
     app.add_template_filter(paragraphs_html, name="paragraphs")
     app.add_template_filter(reject_key)

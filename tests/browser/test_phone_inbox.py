@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
+import re
+
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE, expect_badge, send_message
 
 
-def test_the_inbox_fits_a_phone_screen_with_the_unread_badge_in_view(
-    open_page_as, shot, run_worker, practitioner, patient
-):
+def phone_inbox_with_a_message(open_page_as, run_worker, practitioner, patient) -> Page:
     # Real messages carry long titles and links to printed instructions.
     send_message(
         practitioner,
@@ -21,6 +21,13 @@ def test_the_inbox_fits_a_phone_screen_with_the_unread_badge_in_view(
     run_worker()
     page = open_page_as(patient, viewport=PHONE)
     expect(page.locator("article.inbox-item")).to_have_count(1)
+    return page
+
+
+def test_the_inbox_fits_a_phone_screen_with_the_unread_badge_in_view(
+    open_page_as, shot, run_worker, practitioner, patient
+):
+    page = phone_inbox_with_a_message(open_page_as, run_worker, practitioner, patient)
     shot(page, "phone-inbox")
 
     badge = page.locator("#unread-badge")
@@ -32,3 +39,30 @@ def test_the_inbox_fits_a_phone_screen_with_the_unread_badge_in_view(
     assert scroll_width <= client_width, (
         f"the inbox is {scroll_width} px wide on a {client_width} px screen"
     )
+
+
+def test_on_a_phone_the_inbox_actions_share_one_bar_and_the_messages_start_near_the_top(
+    open_page_as, run_worker, practitioner, patient
+):
+    page = phone_inbox_with_a_message(open_page_as, run_worker, practitioner, patient)
+    heading = page.get_by_role("heading", name="Inbox", level=1).bounding_box()
+    actions = [page.get_by_role("button", name="Mark all read")]
+    if page.locator("#enable-browser-notifications").is_visible():
+        actions.append(page.locator("#enable-browser-notifications"))
+    for action in actions:
+        box = action.bounding_box()
+        assert box["y"] < heading["y"] + heading["height"] and heading["y"] < box["y"] + box["height"], (
+            f"{action} sits on another line than the heading: {box} vs {heading}"
+        )
+    card = page.locator("article.inbox-item").bounding_box()
+    assert card["y"] < PHONE["height"] / 4, f"the first message starts {card['y']:.0f} px down a phone screen"
+
+
+def test_on_a_phone_each_card_says_who_sent_it_and_when_to_the_minute(
+    open_page_as, shot, run_worker, practitioner, patient
+):
+    page = phone_inbox_with_a_message(open_page_as, run_worker, practitioner, patient)
+    card = page.locator("article.inbox-item")
+    expect(card.locator(".sender")).to_have_text(f"From {practitioner.name}")
+    expect(card.locator("time")).to_have_text(re.compile(r"^Today, \d\d:\d\d$"))
+    shot(page, "phone-inbox-card")

@@ -1,5 +1,7 @@
 """The patient's inbox pages."""
 
+import re
+
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -108,12 +110,27 @@ def test_times_show_in_the_patients_zone(login, run_worker, practitioner):
     new_yorker = factories.create_patient(practitioner=practitioner, timezone="America/New_York")
     deliver(run_worker, practitioner, new_yorker, "Zoned")
     row = db.session.scalar(sa.select(Notification))
-    from babel.dates import format_datetime
-
-    expected = format_datetime(row.created_at, format="medium", tzinfo=new_yorker.zone, locale="en")
-    assert expected in login(new_yorker).get("/inbox").get_data(as_text=True)
+    local = row.created_at.astimezone(new_yorker.zone)
+    assert f", {local:%H:%M}</time>" in login(new_yorker).get("/inbox").get_data(as_text=True)
 
 
 def test_an_out_of_range_cursor_is_ignored(login, run_worker, practitioner, patient):
     deliver(run_worker, practitioner, patient, "Still here")
     assert "Still here" in login(patient).get("/inbox?before=" + "9" * 40).get_data(as_text=True)
+
+
+def test_each_card_says_who_sent_it(login, run_worker, practitioner, patient):
+    deliver(run_worker, practitioner, patient, "After Abhyanga")
+    assert '<span class="sender">From Dr. Vaidya Ramesh</span>' in login(patient).get("/inbox").get_data(as_text=True)
+
+
+def test_a_card_sent_from_the_shell_is_from_the_clinic(app, login, run_worker, patient):
+    deliver(run_worker, None, patient, "Clinic closed on Friday")
+    body = login(patient).get("/inbox").get_data(as_text=True)
+    assert f'<span class="sender">From {app.config["CLINIC_NAME"]}</span>' in body
+
+
+def test_card_times_are_to_the_minute(login, run_worker, practitioner, patient):
+    deliver(run_worker, practitioner, patient, "After Abhyanga")
+    body = login(patient).get("/inbox").get_data(as_text=True)
+    assert re.search(r'<time datetime="[^"]+">Today, \d\d:\d\d</time>', body), body
