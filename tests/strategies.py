@@ -45,6 +45,15 @@ def odd_moment() -> st.SearchStrategy[str]:
     return st.one_of(KNOWN_ODD, moments, st.text(max_size=30))
 
 
+def json_values_of(text: st.SearchStrategy[str]) -> st.SearchStrategy[object]:
+    """Any JSON value, nested a little, with `text` for strings and object keys."""
+    return st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | text,
+        lambda children: st.lists(children, max_size=4) | st.dictionaries(text, children, max_size=4),
+        max_leaves=12,
+    )
+
+
 def choice_or_odd(*valid: str) -> st.SearchStrategy[str]:
     """One of a field's real choices, or anything else."""
     return st.one_of(st.sampled_from(valid), odd_text(20))

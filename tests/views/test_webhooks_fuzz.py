@@ -5,8 +5,10 @@ import logging
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+
+from tests.strategies import FUZZ, json_values_of
 
 STATUS_PATH = "/webhooks/twilio/status"
 INBOUND_PATH = "/webhooks/twilio/inbound"
@@ -14,7 +16,6 @@ EVENTS_PATH = "/webhooks/sendgrid/events"
 SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 # What an HTTP header can carry: WSGI hands headers over as Latin-1 text without line breaks.
 header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=60)
 any_text = st.text(max_size=80)
@@ -23,11 +24,7 @@ twilio_statuses = st.one_of(any_text, st.sampled_from(["delivered", "failed", "u
 keywords = st.one_of(any_text, st.sampled_from(["STOP", "start", " help ", "CANCEL", "stop\x00", "ＳＴＯＰ"]))
 phones = st.one_of(any_text, st.just("+919876543210"), st.from_regex(r"\A\+?[0-9²٣ ()-]{0,25}\Z"))
 extra_fields = st.dictionaries(any_text, any_text, max_size=4)
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | any_text,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(any_text, children, max_size=4),
-    max_leaves=12,
-)
+json_values = json_values_of(any_text)
 sendgrid_events = st.lists(
     st.one_of(
         json_values,
