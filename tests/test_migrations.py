@@ -1,8 +1,10 @@
 """The schema the migrations build is the schema the models describe."""
 
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -29,3 +31,36 @@ def test_migrations_are_numbered_in_order_and_chained():
         expected_down = "None" if previous is None else f"'{previous}'"
         assert re.search(rf"^down_revision = {expected_down}$", source, re.M), path.name
         previous = f"{number:04d}"
+
+
+def test_rows_claimed_while_the_lease_migration_runs_keep_their_deadline(tmp_path, redis_url):
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from tests.conftest import base_settings
+
+    app = create_app(base_settings(f"sqlite:///{tmp_path / 'old.db'}", redis_url))
+    claimed_at = datetime(2026, 12, 1, 9, 30)
+    with app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as connection:
+            for statement in (
+                "INSERT INTO users (id, role, name, timezone, locale, active, preferred_channels, created_at)"
+                " VALUES (1, 'patient', 'P', 'UTC', 'en', 1, '[]', :at)",
+                "INSERT INTO notification_groups (id, public_id, request_fingerprint, type, title, recipient_count,"
+                " created_at) VALUES (1, 'g', 'f', 'treatment_update', 't', 1, :at)",
+                *(
+                    "INSERT INTO notifications (id, public_id, group_id, user_id, type, channel, priority, title,"
+                    f" message, data, status, attempts, max_attempts, created_at, updated_at) VALUES ({n}, 'n{n}', 1,"
+                    f" 1, 'treatment_update', 'sms', 'normal', 't', 'm', '{{}}', '{status}', 0, 5, :at, :at)"
+                    for n, status in ((1, "sending"), (2, "queued"))
+                ),
+            ):
+                connection.execute(sa.text(statement), {"at": claimed_at})
+        upgrade(revision="0005")
+        with db.engine.connect() as connection:
+            leases = dict(connection.execute(
+                sa.select(sa.column("id"), sa.column("lease_expires_at", sa.DateTime())).select_from(
+                    sa.table("notifications"))).all())
+        db.engine.dispose()
+    assert leases == {1: claimed_at + timedelta(seconds=660), 2: None}

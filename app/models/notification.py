@@ -95,7 +95,10 @@ class Notification(db.Model):
     provider_message_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int] = mapped_column(default=5)
-    job_id: Mapped[str | None] = mapped_column(sa.String(64))  # the RQ job meant to deliver it
+    # The lease (app/services/lease.py): the one RQ job that may claim it, and, while it is
+    # `sending`, until when the worker that claimed it is presumed alive.
+    job_id: Mapped[str | None] = mapped_column(sa.String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error_message: Mapped[str | None] = mapped_column(sa.Text)
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -105,8 +108,7 @@ class Notification(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Touched by every status change; a row left in `sending` longer than a job may live
-    # belonged to a worker that died, which is how the sweeper recognises it.
+    # Touched by every status change.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     group: Mapped[NotificationGroup] = relationship(back_populates="notifications")

@@ -35,12 +35,13 @@ from app.models.enums import Channel, Priority
 from app.models.notification import EventKind, Notification
 from app.models.status import Status
 from app.models.user import Device, User
+from app.services import lease
 from app.services.channel_choice import unreachable_reason
 from app.services.live_inbox import publish_inbox_items
 from app.services.quiet_hours import quiet_hours_end
 from app.services.retry_policy import retry_delay
 from app.services.transitions import change_status, claim, write_outcomes
-from app.tasks.dispatch import DeliveryJob, enqueue_jobs, new_job_id
+from app.tasks.dispatch import DeliveryJob, enqueue_jobs
 from app.tasks.queues import QUEUE_FOR_PRIORITY
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class _Outcomes:
     def run_later(self, queue: str, run_at: datetime, notification_id: int) -> str:
         """Put a row in the job for its queue and second (retries of a batch travel together)."""
         slot = (queue, run_at.replace(microsecond=0) + timedelta(seconds=1))
-        job_id, ids = self.later.setdefault(slot, (new_job_id(), []))
+        job_id, ids = self.later.setdefault(slot, (lease.new_job_id(), []))
         ids.append(notification_id)
         return job_id
 
@@ -289,7 +290,7 @@ def _record_attempt(outcomes: _Outcomes, row: Any, result: DeliveryResult, laten
         run_at = now + timedelta(seconds=delay)
         queue = QUEUE_FOR_PRIORITY[Priority(row.priority)]
         update.update(status=Status.QUEUED, next_attempt_at=run_at,
-                      job_id=outcomes.run_later(queue, run_at, row.id))
+                      **lease.granted_to(outcomes.run_later(queue, run_at, row.id)))
         kind = EventKind.RETRY
         detail = f"attempt {attempts} of {row.max_attempts} failed; retrying in {round(delay)} s"
     else:
@@ -315,7 +316,7 @@ def _defer(outcomes: _Outcomes, row: Any, until: datetime, now: datetime) -> Non
     queue = QUEUE_FOR_PRIORITY[Priority(row.priority)]
     update = _blank_update(row.id)
     update.update(status=Status.SCHEDULED, attempts=row.attempts, next_attempt_at=until,
-                  job_id=outcomes.run_later(queue, until, row.id))
+                  **lease.granted_to(outcomes.run_later(queue, until, row.id)))
     outcomes.updates.append(update)
     outcomes.events.append(
         {"notification_id": row.id, "kind": EventKind.DEFERRED, "status": Status.SCHEDULED,

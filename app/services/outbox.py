@@ -30,6 +30,7 @@ from app.models.notification import EventKind, Notification, NotificationGroup, 
 from app.models.status import Status
 from app.models.template import Template
 from app.models.user import Device, User
+from app.services import lease
 from app.services.channel_choice import choose_channels
 from app.services.errors import Conflict, Forbidden, ValidationError
 from app.services.input_rules import CONTROL_CHARACTERS, as_id, has_control_characters, parse_moment
@@ -42,7 +43,7 @@ from app.services.rendering import (
 )
 from app.services.template_fields import fields_for, label_for, missing_value_message
 from app.services.transitions import record_events
-from app.tasks.dispatch import DeliveryJob, chunked, enqueue_jobs, new_job_id
+from app.tasks.dispatch import DeliveryJob, enqueue_jobs
 from app.tasks.queues import QUEUE_FOR_PRIORITY
 
 ALL_MY_PATIENTS = "all_my_patients"  # a practitioner's own active patients
@@ -193,14 +194,12 @@ def validate_send(sender: User | None, request: SendRequest, *, now: datetime | 
 
 
 def _plan_jobs(rows: list[dict[str, Any]], *, batch_size: int) -> dict[str, list[int]]:
-    """Give every deliverable row its job id before the insert; return job id -> row positions."""
+    """Grant every deliverable row to its job before the insert; return job id -> row positions."""
     positions = [p for p, row in enumerate(rows) if row["status"] is not Status.SUPPRESSED]
-    jobs: dict[str, list[int]] = {}
-    for chunk in chunked(positions, batch_size):
-        job_id = new_job_id()
-        jobs[job_id] = chunk
-        for p in chunk:
-            rows[p]["job_id"] = job_id
+    jobs = lease.grant_batches(positions, batch_size)
+    for job_id, batch in jobs.items():
+        for p in batch:
+            rows[p].update(lease.granted_to(job_id))
     return jobs
 
 

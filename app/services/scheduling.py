@@ -21,12 +21,13 @@ from app.models.enums import Channel
 from app.models.notification import EventKind, Notification
 from app.models.status import PENDING, Status
 from app.models.user import User
+from app.services import lease
 from app.services.access import visible_message, visible_notification
 from app.services.errors import ValidationError
 from app.services.monitoring import CHANNEL_ORDER, visible_group
 from app.services.outbox import check_schedule_time
 from app.services.transitions import change_status
-from app.tasks.dispatch import DeliveryJob, enqueue_jobs, new_job_id
+from app.tasks.dispatch import DeliveryJob, enqueue_jobs
 from app.tasks.queues import QUEUE_FOR_PRIORITY
 
 # How a channel that a cancel or reschedule could not touch already stood (singular, plural).
@@ -98,7 +99,7 @@ def cancel_notification(user: User, public_id: str) -> ChannelChange:
 
 def _cancel(user: User, items: Sequence[Notification]) -> ChannelChange:
     moved = change_status([item.id for item in items], Status.CANCELLED, EventKind.CANCELLED,
-                          values={"cancelled_at": utcnow(), "job_id": None}, actor_id=user.id,
+                          values={"cancelled_at": utcnow(), **lease.granted_to(None)}, actor_id=user.id,
                           detail=f"cancelled by {user.name}")
     db.session.commit()
     return _change_of(items, moved)
@@ -113,7 +114,7 @@ def cancel_group(user: User, group_public_id: str) -> int:
         )
     )
     moved = change_status(ids, Status.CANCELLED, EventKind.CANCELLED,
-                          values={"cancelled_at": utcnow(), "job_id": None}, actor_id=user.id,
+                          values={"cancelled_at": utcnow(), **lease.granted_to(None)}, actor_id=user.id,
                           detail=f"cancelled by {user.name}")
     db.session.commit()
     return len(moved)
@@ -140,10 +141,10 @@ def _reschedule(user: User, items: Sequence[Notification], when: datetime | str)
     if errors:
         raise ValidationError(errors)
     target = Status.SCHEDULED if run_at else Status.QUEUED
-    job_id = new_job_id()
+    job_id = lease.new_job_id()
     moved = change_status(
         [item.id for item in items], target, EventKind.RESCHEDULED, only_from=PENDING,
-        values={"scheduled_at": run_at, "next_attempt_at": run_at or now, "job_id": job_id},
+        values={"scheduled_at": run_at, "next_attempt_at": run_at or now, **lease.granted_to(job_id)},
         actor_id=user.id, detail=f"rescheduled by {user.name}", scheduled_for=run_at,
     )
     db.session.commit()

@@ -1,8 +1,10 @@
 """Recovering work that Redis lost or a dead worker dropped.
 
-The database says what must be delivered; Redis only carries jobs. So, periodically:
-- rows still `sending` long after any job could still be running belonged to a worker that
-  died mid-delivery: they go back to `queued` with a new job;
+The database says what must be delivered; Redis only carries jobs. So, periodically (every
+worker runs a `SweeperThread`; a Redis lock lets one sweep at a time), the sweeper takes back
+every lease that has lapsed (`app.services.lease`):
+- rows still `sending` past their lease belonged to a worker that died mid-delivery: they go
+  back to `queued` with a new job;
 - rows that are due but whose job is not alive on Redis (flushed, restarted, an enqueue that
   failed after its commit, a job that crashed) get a new job.
 Rows whose job is merely waiting in a long queue are left alone, so a backlog is not doubled.
@@ -11,34 +13,28 @@ Rows whose job is merely waiting in a long queue are left alone, so a backlog is
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
-from redis import Redis
-from rq.job import Job, JobStatus
-from rq.utils import utcparse
+from flask import Flask, current_app
 
 from app.clock import utcnow
 from app.extensions import db, get_redis
 from app.models.enums import Priority
 from app.models.notification import EventKind, Notification
 from app.models.status import PENDING, Status
+from app.services import lease
 from app.services.transitions import change_status, reassign_job, record_events
-from app.tasks.dispatch import DeliveryJob, chunked, enqueue_jobs, new_job_id
+from app.tasks.dispatch import DeliveryJob, enqueue_jobs
 from app.tasks.queues import QUEUE_FOR_PRIORITY
 
 log = logging.getLogger(__name__)
 
-LIVE_JOB_STATES = {
-    JobStatus.QUEUED.value,
-    JobStatus.SCHEDULED.value,
-    JobStatus.STARTED.value,
-    JobStatus.DEFERRED.value,
-}
 SWEEP_LIMIT = 10_000  # rows looked at per sweep; the next sweep takes the rest
+SWEEPER_LOCK = "sutra:sweeper-lock"
 
 
 @dataclass
@@ -55,19 +51,16 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
     batch_size = config["DELIVERY_BATCH_SIZE"]
     jobs: list[DeliveryJob] = []
 
-    stale_before = now - timedelta(seconds=config["JOB_TIMEOUT_SECONDS"] + 60)
-    stale = db.session.execute(
+    lapsed = db.session.execute(
         sa.select(Notification.id, Notification.priority)
-        .where(Notification.status == Status.SENDING, Notification.updated_at < stale_before)
+        .where(Notification.status == Status.SENDING, lease.lapsed(now))
         .limit(SWEEP_LIMIT)
     ).all()
-    for priority, ids in _by_priority(stale).items():
-        for chunk in chunked(ids, batch_size):
-            job_id = new_job_id()
+    for priority, ids in _by_priority(lapsed).items():
+        for job_id, batch in lease.grant_batches(ids, batch_size).items():
             moved = change_status(
-                chunk, Status.QUEUED, EventKind.RECOVERED, only_from=[Status.SENDING],
-                where=[Notification.updated_at < stale_before],
-                values={"job_id": job_id, "next_attempt_at": now},
+                batch, Status.QUEUED, EventKind.RECOVERED, only_from=[Status.SENDING],
+                where=[lease.lapsed(now)], values={**lease.granted_to(job_id), "next_attempt_at": now},
                 detail="the worker delivering this stopped; trying again", now=now,
             )
             report.recovered += len(moved)
@@ -80,12 +73,11 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
         .order_by(Notification.next_attempt_at)
         .limit(SWEEP_LIMIT)
     ).all()
-    dead = _dead_jobs(redis, {row.job_id for row in due if row.job_id}, now, config["JOB_TIMEOUT_SECONDS"])
+    dead = lease.dead_jobs(redis, {row.job_id for row in due if row.job_id}, now)
     orphans = [row for row in due if row.job_id is None or row.job_id in dead]
     for priority, ids in _by_priority(orphans).items():
-        for chunk in chunked(ids, batch_size):
-            job_id = new_job_id()
-            moved = reassign_job(chunk, job_id, now=now)
+        for job_id, batch in lease.grant_batches(ids, batch_size).items():
+            moved = reassign_job(batch, job_id, now=now)
             record_events(
                 [{"notification_id": nid, "kind": EventKind.REQUEUED, "detail": "its job was lost; queued again",
                   "created_at": now} for nid in moved]
@@ -107,24 +99,23 @@ def _by_priority(rows) -> dict[Priority, list[int]]:
     return grouped
 
 
-def _dead_jobs(redis: Redis, job_ids: set[str], now: datetime, job_timeout: int) -> set[str]:
-    """Job ids with no live job on Redis: missing, finished, failed, or started too long ago."""
-    if not job_ids:
-        return set()
-    ordered = sorted(job_ids)
-    with redis.pipeline(transaction=False) as pipe:
-        for job_id in ordered:
-            pipe.hmget(Job.key_for(job_id), "status", "started_at")
-        answers = pipe.execute()
-    dead = set()
-    for job_id, (status, started_at) in zip(ordered, answers, strict=True):
-        state = status.decode() if status else None
-        stuck = state == JobStatus.STARTED.value and started_at and _started_long_ago(started_at, now, job_timeout)
-        if state not in LIVE_JOB_STATES or stuck:
-            dead.add(job_id)
-    return dead
+class SweeperThread(threading.Thread):
+    """Runs `sweep` every SWEEP_INTERVAL_SECONDS, in one worker at a time (a Redis lock)."""
 
+    def __init__(self, app: Flask):
+        super().__init__(name="sweeper", daemon=True)
+        self.app = app
+        self.interval = app.config["SWEEP_INTERVAL_SECONDS"]
+        self._stopped = threading.Event()
 
-def _started_long_ago(raw: bytes, now: datetime, job_timeout: int) -> bool:
-    started = utcparse(raw.decode())
-    return (now.replace(tzinfo=None) - started.replace(tzinfo=None)).total_seconds() > job_timeout + 60
+    def run(self) -> None:
+        while not self._stopped.wait(self.interval):
+            try:
+                with self.app.app_context():
+                    if get_redis().set(SWEEPER_LOCK, "1", nx=True, ex=max(1, int(self.interval * 0.9))):
+                        sweep()
+            except Exception:  # keep sweeping next time whatever went wrong this time
+                log.exception("sweep failed")
+
+    def stop(self) -> None:
+        self._stopped.set()

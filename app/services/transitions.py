@@ -24,6 +24,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models.notification import EventKind, Notification, NotificationEvent
 from app.models.status import PENDING, Status, sources_of
+from app.services import lease
 
 CHUNK = 2000  # ids per statement: well under every database's bound-parameter limit
 CLAIMED = Status.SENDING  # what a claim moves rows to, and where their outcomes come from
@@ -60,13 +61,15 @@ def change_status(
 def claim(ids: Collection[int], job_id: str | None, *, now: datetime) -> list[int]:
     """Take rows for one delivery job: move them to `sending`; return those taken.
 
-    Only rows the table lets reach `sending` (pending ones) and, for a job, rows still meant
-    for that job move, so a job run twice, or racing a cancel, sends each notification at most
-    once. No event is written: the attempt's outcome, moments later, is the event, and a row
-    left in `sending` is the sweeper's to recover.
+    Only rows the table lets reach `sending` (pending ones) and, for a job, rows still granted
+    to that job move, so a job run twice, or racing a cancel, sends each notification at most
+    once. The claim starts the rows' lease (`app.services.lease`). No event is written: the
+    attempt's outcome, moments later, is the event, and a row whose lease lapses in `sending`
+    is the sweeper's to recover.
     """
-    where = [Notification.job_id == job_id] if job_id else []
-    return _update(ids, [Notification.status.in_(sources_of(CLAIMED)), *where], {"status": CLAIMED, "updated_at": now})
+    held_by_job, lease_values = lease.claim_terms(job_id, now)
+    return _update(ids, [Notification.status.in_(sources_of(CLAIMED)), *held_by_job],
+                   {"status": CLAIMED, "updated_at": now, **lease_values})
 
 
 def write_outcomes(
@@ -118,7 +121,7 @@ def reassign_job(ids: Collection[int], job_id: str, *, now: datetime) -> list[in
 
     Their status stays; a row a cancel or a claim moved since the caller looked is left alone.
     """
-    return _update(ids, [Notification.status.in_(PENDING)], {"job_id": job_id, "updated_at": now})
+    return _update(ids, [Notification.status.in_(PENDING)], {**lease.granted_to(job_id), "updated_at": now})
 
 
 def record_events(events: Sequence[Mapping[str, Any]]) -> None:

@@ -1,18 +1,16 @@
 """Putting delivery jobs on Redis, after the rows they deliver are committed.
 
-Job ids are chosen before the commit and stored on the rows, so the sweeper can tell a row
-whose job is alive from one whose job was lost (Redis flushed, enqueue failed after commit).
-Many jobs go out in one pipeline: a group send of thousands is one round trip.
+Job ids are chosen before the commit and stored on the rows (`app.services.lease`), so the
+sweeper can tell a row whose job is alive from one whose job was lost (Redis flushed, enqueue
+failed after commit). Many jobs go out in one pipeline: a group send of thousands is one round trip.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -21,7 +19,6 @@ from rq import Queue
 from app.clock import utcnow
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 DELIVER_FUNC = "app.tasks.delivery.deliver_notifications"
 FAILED_JOB_TTL = 7 * 24 * 3600  # failed jobs stay visible (and retryable) for a week
@@ -33,14 +30,6 @@ class DeliveryJob:
     queue: str
     notification_ids: tuple[int, ...]
     run_at: datetime | None = None  # None: now
-
-
-def new_job_id() -> str:
-    return "deliver-" + uuid.uuid4().hex
-
-
-def chunked(items: Sequence[T], size: int) -> list[list[T]]:
-    return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
 def enqueue_jobs(redis: Redis, jobs: Iterable[DeliveryJob], *, timeout: int) -> bool:

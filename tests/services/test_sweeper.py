@@ -9,6 +9,7 @@ from app.models import Notification, NotificationEvent
 from app.models.status import Status
 from app.services.outbox import SendRequest, create_send
 from app.services.sweeper import sweep
+from app.services.transitions import claim
 from tests import factories
 from tests.conftest import queued_job_ids
 
@@ -73,9 +74,10 @@ def test_scheduled_work_is_not_touched_before_it_is_due(redis, practitioner, pat
 def test_work_a_dead_worker_claimed_is_recovered(app, run_worker, practitioner, patient):
     send(practitioner, [patient])
     [row] = rows()
-    db.session.execute(sa.update(Notification).values(status=Status.SENDING))
+    claim([row.id], row.job_id, now=datetime.now(UTC))  # and then the worker dies
     db.session.commit()
     assert sweep(now=later(60)).recovered == 0  # might still be running
+    assert sweep(now=later(app.config["JOB_TIMEOUT_SECONDS"])).recovered == 0  # its job may still be writing
     report = sweep(now=later(app.config["JOB_TIMEOUT_SECONDS"] + 120))
     assert report.recovered == 1
     assert rows()[0].status is Status.QUEUED
