@@ -54,7 +54,8 @@ class ComposeForm(FlaskForm):
         choices=options(("preferences", "The patient's preferences"), ("choose", "Choose channels")),
         default="preferences",
     )
-    channels = MultiCheckboxField("Channels", choices=options(*[(c.value, c.label) for c in Channel]))
+    channels = MultiCheckboxField("Channels", choices=options(*[(c.value, c.label) for c in Channel]),
+                          default="")
     content_mode = RadioField(
         "Message", choices=options(("text", "Write a message"), ("template", "Use the type's template")),
         default="text",
@@ -105,11 +106,13 @@ class MonitorFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
+    # No Optional() on choices: it would stop validation for a blank-looking value such as " ",
+    # which is not a choice; the empty choice already means "any".
     status = SelectField("Status", choices=options(("", "Any status"), *[(s.value, s.label) for s in Status]),
-                         validators=[Optional()])
+                         default="")
     channel = SelectField("Channel", choices=options(("", "Any channel"), *[(c.value, c.label) for c in Channel]),
-                          validators=[Optional()])
-    type = SelectField("Type", choices=[SelectChoice("", "Any type"), *TYPE_CHOICES], validators=[Optional()])
+                          default="")
+    type = SelectField("Type", choices=[SelectChoice("", "Any type"), *TYPE_CHOICES], default="")
     patient = StringField("Patient", validators=[Optional(), Length(max=120), printable])
     date_from = DateField("From", validators=[Optional(), plausible_date])
     date_to = DateField("To", validators=[Optional(), plausible_date])

@@ -82,6 +82,13 @@ def test_bad_filters_get_inline_errors_not_a_500(staff):
     assert "Not a valid choice" in body and "before the start date" in body
 
 
+@pytest.mark.parametrize("name", ["status", "channel", "type"])
+def test_a_blank_looking_choice_is_an_inline_error_not_a_500(staff, name):
+    response = staff.get("/monitor", query_string={name: " "})
+    assert response.status_code == 200
+    assert "Not a valid choice" in response.get_data(as_text=True)
+
+
 def test_pages_follow_each_other_without_repeating_rows(staff, practitioner):
     patients = factories.create_patients(PAGE_SIZE + 5, practitioner=practitioner)
     send(practitioner, patients)
