@@ -7,6 +7,7 @@ from app.extensions import db
 from app.models import Notification, User
 from app.models.enums import Role
 from app.models.status import Status
+from tests import passwords
 
 
 def test_create_user_makes_a_practitioner(app):
@@ -122,3 +123,12 @@ def test_seed_demo_sends_some_notifications_through_the_pipeline(app, run_worker
     run_worker()
     statuses = {n.status for n in db.session.scalars(sa.select(Notification))}
     assert Status.SCHEDULED in statuses and Status.DELIVERED in statuses
+
+
+@pytest.mark.parametrize("password,message", passwords.REFUSED)
+def test_create_user_refuses_each_weak_password_with_its_rule(app, password, message):
+    result = app.test_cli_runner().invoke(args=["create-user", "--role", "practitioner", "--name", passwords.NAME,
+                                                "--email", passwords.EMAIL, "--password", password])
+    assert result.exit_code == 1
+    assert f"password: {message}" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0

@@ -30,6 +30,7 @@ from app.models.status import Status
 from app.models.user import User
 from app.services.contact import SUPPORTED_LOCALES
 from app.services.delivery_log import LogFilters, provider_choices
+from app.services.password_policy import MIN_LENGTH
 from app.services.query_filters import day_range
 from app.services.user_admin import CREATABLE_ROLES
 
@@ -122,7 +123,8 @@ class NewUserForm(FlaskForm):
     practitioner_id = SelectField("Practitioner", default="",
                                   description="For patients: who looks after them")
     password = PasswordField("Initial password", validators=[Length(max=512)],
-                             description="Required for practitioners; optional for patients")
+                             description=f"Required for practitioners; optional for patients. At least {MIN_LENGTH} "
+                             "characters, not a common password, and not containing their name or email")
 
     # Service field names that differ from this form's.
     FIELD_FOR = {"practitioner": "practitioner_id"}

@@ -15,8 +15,8 @@ from app.models.user import DEFAULT_PREFERRED_CHANNELS, Device, User
 from app.services.contact import check_locale, check_timezone, normalise_email, normalise_phone
 from app.services.errors import ValidationError
 from app.services.input_rules import has_control_characters
+from app.services.password_policy import password_problem
 
-MIN_PASSWORD_LENGTH = 10
 _hasher = PasswordHasher()
 # Verifying against this when the email is unknown makes a miss cost as much as a hit, so
 # response times do not tell an attacker which addresses have accounts.
@@ -88,8 +88,8 @@ def create_user(
             number = normalise_phone(phone)
         except ValueError as exc:
             errors["phone"] = str(exc)
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters"
+    if password is not None and (problem := password_problem(password, name=name, email=email)):
+        errors["password"] = problem
     for field, check, value in (("timezone", check_timezone, timezone), ("locale", check_locale, locale)):
         try:
             check(value)

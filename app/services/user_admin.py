@@ -15,9 +15,10 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models.enums import Role
 from app.models.user import User
-from app.services.accounts import MIN_PASSWORD_LENGTH, create_user
+from app.services.accounts import create_user
 from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.input_rules import as_id
+from app.services.password_policy import MIN_LENGTH
 
 PAGE_SIZE = 50
 CREATABLE_ROLES = (Role.PATIENT, Role.PRACTITIONER)
@@ -85,7 +86,7 @@ def create_account(*, role: str, name: str, email: str | None, phone: str | None
     except ValidationError as exc:
         if is_staff and not password and "password" in exc.errors:
             exc.errors["password"] = ("Practitioners sign in with a password: enter one of at least "
-                                      f"{MIN_PASSWORD_LENGTH} characters")
+                                      f"{MIN_LENGTH} characters")
         raise
 
 

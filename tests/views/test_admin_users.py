@@ -2,11 +2,13 @@
 
 import re
 
+import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 
 from app.extensions import db
 from app.models import User
-from tests import factories
+from tests import factories, passwords
 from tests.conftest import csrf_token_from, log_in
 
 NEW_PATIENT = {"role": "patient", "name": "Kavya Iyer", "email": "kavya@clinic.example",
@@ -159,3 +161,13 @@ def test_an_unknown_user_is_a_404(login, admin):
     assert client.get("/admin/users/999").status_code == 404
     assert client.get(f"/admin/users/{10**30}").status_code == 404
     assert post(client, "/admin/users/999/deactivate").status_code == 404
+
+
+@pytest.mark.parametrize("password,message", passwords.REFUSED)
+def test_each_password_rule_is_an_inline_error_and_nothing_is_written(login, admin, password, message):
+    before = user_count()
+    response = post(login(admin), "/admin/users/new", {**NEW_PATIENT, "role": "practitioner", "name": passwords.NAME,
+                                                       "email": passwords.EMAIL, "password": password})
+    assert response.status_code == 422
+    assert f'id="password-error">{escape(message)}' in response.get_data(as_text=True)
+    assert user_count() == before
