@@ -64,3 +64,23 @@ def test_rows_claimed_while_the_lease_migration_runs_keep_their_deadline(tmp_pat
                     sa.table("notifications"))).all())
         db.engine.dispose()
     assert leases == {1: claimed_at + timedelta(seconds=660), 2: None}
+
+
+def test_a_new_revision_is_numbered_after_the_head(tmp_path, redis_url):
+    import shutil
+
+    from flask_migrate import revision
+
+    from app import create_app
+    from tests.conftest import base_settings
+
+    directory = tmp_path / "migrations"
+    shutil.copytree(VERSIONS.parent, directory, ignore=shutil.ignore_patterns("__pycache__"))
+    head = len(list(VERSIONS.glob("*.py")))
+    app = create_app(base_settings(f"sqlite:///{tmp_path / 'new.db'}", redis_url))
+    with app.app_context():
+        revision(directory=str(directory), message="add clinic settings")
+    created = directory / "versions" / f"{head + 1:04d}_add_clinic_settings.py"
+    source = created.read_text()
+    assert re.search(rf"^revision = '{head + 1:04d}'$", source, re.M)
+    assert re.search(rf"^down_revision = '{head:04d}'$", source, re.M)
