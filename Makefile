@@ -4,13 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install install-dev chromium bench clean
+.PHONY: run test test-fast lint install install-dev chromium bench clean
 
 run: $(VENV)/.installed .env
 	$(BIN)/python -m app.devserver
 
 test: $(VENV)/.installed-dev .env chromium lint
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# The quick loop while working: everything but browser tests, server processes and fuzzing.
+test-fast: $(VENV)/.installed-dev .env
+	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -29,6 +29,19 @@ from tests import factories
 pytest_plugins = ["tests.fakes.plugin"]
 
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
+TESTS = Path(__file__).resolve().parent
+# Tests that start processes of their own (a browser, gunicorn), or try hundreds of inputs.
+SLOW_FOLDERS = {TESTS / "browser"}
+SLOW_MODULES = {TESTS / "test_web_server.py"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark what `make test-fast` leaves out: browser tests, server processes and fuzzing."""
+    for item in items:
+        path = Path(item.path)
+        fuzzed = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+        if fuzzed or path in SLOW_MODULES or SLOW_FOLDERS & set(path.parents):
+            item.add_marker(pytest.mark.slow)
 
 
 def _worker_index(worker_id: str) -> int:

@@ -4,70 +4,10 @@ The routes come from the app's URL map, not a list: a new route is covered the d
 (and this test asks for a sample argument or a role if it cannot build the route's URL).
 """
 
-import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 
 from app import create_app
-from app.services.outbox import SendRequest, create_send
-from tests.conftest import base_settings, csrf_token_from, log_in
-
-# Who opens each area: the role its pages are for (None: anyone, signed in or not).
-ROLE_FOR_BLUEPRINT = {
-    "auth": None,
-    "home": "patient",
-    "inbox": "patient",
-    "dashboard": "practitioner",
-    "admin": "admin",
-    "webhooks": None,
-    "ws": "patient",
-}
-# Signing out ends the session the other requests use, so it goes last.
-LAST = "auth.logout"
-
-
-@pytest.fixture
-def samples(practitioner, patient, other_patient, run_worker) -> dict[str, object]:
-    """A value for every URL argument a route may take (a delivered in-app message for the ids)."""
-    result = create_send(practitioner, SendRequest(type="treatment_update", recipient_ids=[patient.id],
-                                                   channels=["in_app"], title="Rest", body="Rest well."))
-    run_worker()
-    return {
-        "public_id": result.items[0].notification_id,
-        "group_id": result.group_id,
-        "patient_id": patient.id,
-        "user_id": other_patient.id,  # the admin's POSTs (deactivate, ...) act on someone not signed in
-        "job_id": "no-such-job",
-        "filename": "css/app.css",
-    }
-
-
-@pytest.fixture
-def clients(app: Flask, patient, practitioner, admin) -> dict[str | None, tuple[FlaskClient, str]]:
-    """A signed-in client per role (and an anonymous one), each with its CSRF token."""
-    signed_in = {}
-    for role, user in (("patient", patient), ("practitioner", practitioner), ("admin", admin), (None, None)):
-        client = app.test_client()
-        if user is not None:
-            assert log_in(client, user).status_code == 302
-        page = "/login" if user is None else {"patient": "/inbox", "practitioner": "/compose",
-                                              "admin": "/admin/users/new"}[role]
-        signed_in[role] = (client, csrf_token_from(client.get(page).get_data(as_text=True)))
-    return signed_in
-
-
-def every_request(app: Flask, samples: dict[str, object]):
-    """(endpoint, method, url) for every route and method in the URL map, sign-out last."""
-    found = []
-    adapter = app.url_map.bind("localhost")
-    for rule in app.url_map.iter_rules():
-        missing = set(rule.arguments) - set(samples)
-        assert not missing, f"{rule.endpoint}: add a sample value for {sorted(missing)}"
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            url = adapter.build(rule.endpoint, {name: samples[name] for name in rule.arguments}, method=method)
-            url = url.removeprefix("ws://localhost")  # the inbox socket's rule builds a ws:// URL
-            found.append((rule.endpoint, method, url))
-    return sorted(found, key=lambda request: request[0] == LAST)
+from tests.conftest import base_settings
+from tests.url_map import every_request, is_public, roles_for
 
 
 def assert_secure_headers(response, endpoint: str) -> None:
@@ -88,11 +28,9 @@ def assert_secure_headers(response, endpoint: str) -> None:
 
 def test_every_route_answers_with_the_security_headers(app, samples, clients):
     requested = 0
-    for endpoint, method, url in every_request(app, samples):
-        blueprint = endpoint.partition(".")[0]
-        assert blueprint == "static" or blueprint in ROLE_FOR_BLUEPRINT, f"{endpoint}: which role opens it?"
-        client, token = clients[ROLE_FOR_BLUEPRINT.get(blueprint)]
-        response = client.open(url, method=method, headers={"X-CSRFToken": token})
+    for endpoint, method, url, headers in every_request(app, samples):
+        client, token = clients[None if is_public(endpoint) else roles_for(endpoint)[0]]
+        response = client.open(url, method=method, headers={"X-CSRFToken": token, **headers})
         assert response.status_code not in (401, 403), f"{method} {url} was refused to its own role"
         assert_secure_headers(response, endpoint)
         requested += 1
