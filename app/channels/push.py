@@ -1,89 +1,69 @@
 """Push notifications through Firebase Cloud Messaging (HTTP v1 API).
 
-One message goes to each of the patient's device tokens. Each provider has its own firebase
-App (so one OAuth token); the SDK's FCM sender sends through one HTTP session per calling
-thread, so a batch pays for one keep-alive connection per thread.
+One message goes to each of the patient's device tokens, posted with google-auth's
+AuthorizedSession: it adds the OAuth token (fetched with the service account that
+firebase-admin's `credentials.Certificate` loads and checks) and refreshes it on a 401, and
+nothing else. The SDK's own sender would retry 500/503 four times and sleep through a 429's
+Retry-After, 4-7 s per send, while the delivery pipeline already retries with its own backoff;
+it also offers no public way to point it at another host. Each calling thread has its own
+session (one keep-alive connection); all share one token.
 """
 
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
-import firebase_admin
 import requests
-from firebase_admin import _http_client, credentials, exceptions, messaging
+from firebase_admin import credentials
 from google.auth import exceptions as auth_exceptions
+from google.auth.credentials import Credentials
+from google.auth.transport.requests import AuthorizedSession
 
 from app.channels.base import DeliveryResult, OutboundMessage, Outcome
 from app.channels.http_errors import is_retryable_status, retry_after_seconds
 from app.models.enums import Channel
 
+FCM_BASE_URL = "https://fcm.googleapis.com"
 # The data key that carries the notification's reference, so the app can open it.
 REFERENCE_KEY = "notification"
+_FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
+# FCM error codes that say this token will never reach a device for this sender again.
+_GONE_CODES = frozenset({"UNREGISTERED", "SENDER_ID_MISMATCH"})
+# An error from APNs or Web Push behind FCM about their credentials: an operator can fix it.
+_UPSTREAM_AUTH = "THIRD_PARTY_AUTH_ERROR"
 
-# Errors that say this token will never reach a device for this sender again.
-_GONE_ERRORS: dict[type[exceptions.FirebaseError], str] = {
-    messaging.UnregisteredError: "UNREGISTERED",
-    messaging.SenderIdMismatchError: "SENDER_ID_MISMATCH",
-}
 
+class _PerThreadSessions:
+    """One AuthorizedSession per calling thread, all sharing one credential (one OAuth token)."""
 
-class _PerThreadHttpClient:
-    """Stands in for the FCM sender's HTTP client with one SDK client per calling thread.
-
-    Each thread's client owns its own session (one keep-alive connection) and is built
-    without the SDK's inner retries (`retries=False`): by default its session retries 500/503
-    four times and sleeps through a 429's Retry-After, 4-7 s per send, while the delivery
-    pipeline already retries with its own backoff.
-    """
-
-    def __init__(self, credential: Any, timeout: float) -> None:
+    def __init__(self, credential: Credentials, timeout: float) -> None:
         self._credential = credential
         self._timeout = timeout
         self._local = threading.local()
-        self._clients: list[_http_client.JsonHttpClient] = []
+        self._sessions: list[AuthorizedSession] = []
         self._lock = threading.Lock()
 
-    def body(self, method: str, url: str, **kwargs: Any) -> Any:
-        return self._thread_client().body(method, url, **kwargs)
+    def post(self, url: str, body: dict[str, Any]) -> requests.Response:
+        return self._session().post(url, json=body, timeout=self._timeout)
 
     def close(self) -> None:
         with self._lock:
-            clients, self._clients = self._clients, []
-        for client in clients:
-            client.close()
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
         self._local = threading.local()
 
-    def _thread_client(self) -> _http_client.JsonHttpClient:
-        client = getattr(self._local, "client", None)
-        if client is None:
-            client = _http_client.JsonHttpClient(
-                credential=self._credential, timeout=self._timeout, retries=False
-            )
-            self._local.client = client
+    def _session(self) -> AuthorizedSession:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = AuthorizedSession(self._credential, refresh_timeout=self._timeout)
+            self._local.session = session
             with self._lock:
-                self._clients.append(client)
-        return client
-
-
-def _fcm_sender(
-    app: firebase_admin.App, http_client: _PerThreadHttpClient, send_url: str | None
-) -> Any:
-    """The SDK's FCM sender for `app`, adjusted where firebase-admin 7.7.0 has no option.
-
-    Its message encoding, headers and error mapping run unchanged; only its HTTP client is
-    replaced and, when FCM_BASE_URL is set, its send endpoint.
-    """
-    sender = messaging._get_messaging_service(app)
-    sender._client.close()
-    sender._client = http_client
-    if send_url:
-        sender._fcm_url = send_url
-    return sender
+                self._sessions.append(session)
+        return session
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,20 +91,10 @@ class FcmPushProvider:
     ) -> None:
         if not credentials_file:
             raise ValueError("FCM_CREDENTIALS_FILE is required")
-        options: dict[str, Any] = {"httpTimeout": timeout}
-        if project_id:
-            options["projectId"] = project_id
-        self._app = firebase_admin.initialize_app(
-            credentials.Certificate(credentials_file),
-            options,
-            name=f"sutra-fcm-{uuid.uuid4().hex}",
-        )
-        send_url = None
-        if base_url:
-            project = self._app.project_id
-            send_url = f"{base_url.rstrip('/')}/v1/projects/{project}/messages:send"
-        self._http = _PerThreadHttpClient(self._app.credential.get_credential(), timeout)
-        self._sender = _fcm_sender(self._app, self._http, send_url)
+        certificate = credentials.Certificate(credentials_file)
+        project = project_id or certificate.project_id
+        self._send_url = f"{(base_url or FCM_BASE_URL).rstrip('/')}/v1/projects/{project}/messages:send"
+        self._sessions = _PerThreadSessions(certificate.get_credential(), timeout)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Self:
@@ -150,22 +120,27 @@ class FcmPushProvider:
         invalid: list[str] = []
         for token in message.push_tokens:
             try:
-                accepted.append(self._sender.send(_fcm_message(token, message, data)))
-            except exceptions.FirebaseError as exc:
-                failure = _classify(exc)
-                failures.append(failure)
-                if failure.token_gone:
-                    invalid.append(token)
+                response = self._sessions.post(self._send_url, _fcm_message(token, message, data))
+            except requests.RequestException:
+                # No answer at all: timeout, refused or reset connection.
+                failures.append(_DeviceFailure(Outcome.RETRYABLE, "no answer"))
+                continue
             except auth_exceptions.GoogleAuthError as exc:
                 # Fetching the OAuth token failed: the same for every device, so stop here.
                 failures.append(_auth_failure(exc))
                 break
+            if response.ok:
+                accepted.append(_message_name(response))
+                continue
+            failure = _classify(response)
+            failures.append(failure)
+            if failure.token_gone:
+                invalid.append(token)
         return self._outcome(accepted, failures, tuple(invalid))
 
     def close(self) -> None:
-        """Close every thread's connection, then delete this provider's firebase App."""
-        self._http.close()
-        firebase_admin.delete_app(self._app)
+        """Close every thread's connection."""
+        self._sessions.close()
 
     def _outcome(
         self, accepted: list[str], failures: list[_DeviceFailure], invalid: tuple[str, ...]
@@ -195,50 +170,59 @@ class FcmPushProvider:
         return DeliveryResult(outcome=outcome, provider=self.name, **fields)
 
 
-def _fcm_message(token: str, message: OutboundMessage, data: dict[str, str]) -> messaging.Message:
-    fcm_message = messaging.Message(
-        notification=messaging.Notification(title=message.subject, body=message.body),
-        data=data,
-    )
-    # Devices register FCM registration tokens with us. 7.7.0 deprecates the constructor's
-    # `token=` in favour of installation ids (`fid=`), which we do not collect; the attribute
-    # is still what the SDK encodes as the message's `token`.
-    fcm_message.token = token
-    return fcm_message
+def _fcm_message(token: str, message: OutboundMessage, data: dict[str, str]) -> dict[str, Any]:
+    """The FCM v1 request body for one device token."""
+    return {
+        "message": {
+            "token": token,
+            "notification": {"title": message.subject, "body": message.body},
+            "data": data,
+        }
+    }
 
 
-def _classify(exc: exceptions.FirebaseError) -> _DeviceFailure:
-    response = exc.http_response
-    status = response.status_code if response is not None else None
-    label = _GONE_ERRORS.get(type(exc), exc.code)
-    gone = type(exc) in _GONE_ERRORS or (
-        isinstance(exc, exceptions.InvalidArgumentError) and _blames_token(response)
-    )
-    if gone:
-        label = "INVALID_TOKEN" if label == exceptions.INVALID_ARGUMENT else label
-        return _DeviceFailure(Outcome.PERMANENT, label, status, token_gone=True)
-    if status is None:
-        # No answer at all: timeout, refused or reset connection.
-        return _DeviceFailure(Outcome.RETRYABLE, label)
-    if is_retryable_status(status):
-        retry_after = None
-        if status == 429:
-            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+def _message_name(response: requests.Response) -> str:
+    try:
+        return str(response.json()["name"])
+    except (ValueError, KeyError, TypeError):
+        return ""
+
+
+def _classify(response: requests.Response) -> _DeviceFailure:
+    status = response.status_code
+    error = _error_body(response)
+    code = _fcm_error_code(error)
+    label = code or str(error.get("status") or f"HTTP {status}")
+    if code in _GONE_CODES or (code == "INVALID_ARGUMENT" and _blames_token(error)):
+        return _DeviceFailure(
+            Outcome.PERMANENT, "INVALID_TOKEN" if code == "INVALID_ARGUMENT" else code, status, token_gone=True
+        )
+    if code == _UPSTREAM_AUTH or is_retryable_status(status):
+        retry_after = retry_after_seconds(response.headers.get("Retry-After")) if status == 429 else None
         return _DeviceFailure(Outcome.RETRYABLE, label, status, retry_after)
     return _DeviceFailure(Outcome.PERMANENT, label, status)
 
 
-def _blames_token(response: requests.Response | None) -> bool:
-    """Whether an INVALID_ARGUMENT answer is about the registration token, not our payload."""
-    if response is None:
-        return False
+def _error_body(response: requests.Response) -> dict[str, Any]:
     try:
         error = response.json()["error"]
     except (ValueError, KeyError, TypeError):
-        return False
+        return {}
+    return error if isinstance(error, dict) else {}
+
+
+def _fcm_error_code(error: dict[str, Any]) -> str | None:
     for detail in error.get("details") or []:
-        for violation in detail.get("fieldViolations") or []:
-            if violation.get("field") == "message.token":
+        if isinstance(detail, dict) and detail.get("@type") == _FCM_ERROR_TYPE:
+            return str(detail.get("errorCode") or "") or None
+    return None
+
+
+def _blames_token(error: dict[str, Any]) -> bool:
+    """Whether an INVALID_ARGUMENT answer is about the registration token, not our payload."""
+    for detail in error.get("details") or []:
+        for violation in (detail.get("fieldViolations") or []) if isinstance(detail, dict) else []:
+            if isinstance(violation, dict) and violation.get("field") == "message.token":
                 return True
     return "registration token" in str(error.get("message", "")).lower()
 

@@ -1,4 +1,8 @@
-"""FcmPushProvider against the fake OAuth + FCM v1 API, through the real firebase-admin SDK."""
+"""FcmPushProvider against the fake OAuth + FCM v1 API.
+
+The service account is loaded by firebase-admin, the token fetched and the messages posted by
+google-auth: the real client code end to end, only the hosts are local.
+"""
 
 from __future__ import annotations
 
@@ -228,7 +232,7 @@ def test_concurrent_sends_from_several_threads_all_succeed(provider, fake_fcm):
     assert fake_fcm.token_requests <= 4
 
 
-def test_providers_have_their_own_firebase_apps_and_close_independently(fake_fcm):
+def test_providers_close_independently(fake_fcm):
     first = FcmPushProvider.from_settings(fake_fcm.settings())
     second = FcmPushProvider.from_settings(fake_fcm.settings())
     first.send(push(PHONE))

@@ -1,6 +1,6 @@
 """A fake of Google's OAuth token endpoint and the FCM HTTP v1 send API.
 
-It makes its own service-account key: firebase-admin signs a JWT with it, the fake checks
+It makes its own service-account key: google-auth signs a JWT with it, the fake checks
 that signature at /token and hands out a bearer token, and /v1/projects/{pid}/messages:send
 accepts only tokens it issued.
 """
