@@ -1,8 +1,9 @@
 """`make run`: the whole product on one machine with its embedded defaults.
 
 Starts an embedded Redis when REDIS_URL is unset, migrates and seeds the database, then runs
-the web server and one worker (with the scheduler) as child processes. One Ctrl-C stops them
-all, and the embedded Redis with them.
+the web server and one worker (with the scheduler) as child processes. A worker that exits is
+started again (after a pause that grows while it keeps failing), as systemd does in production.
+One Ctrl-C stops them all, and the embedded Redis with them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from app.embedded_redis import EmbeddedRedis
 from app.file_modes import private_directory
 
 STOP_GRACE_SECONDS = 6
+# Pauses before starting a worker again, longer each time it exits soon after starting.
+RESTART_DELAYS = (1, 2, 5, 10, 30)
+# A worker that ran this long before exiting is starting afresh, not failing in a loop.
+HEALTHY_RUN_SECONDS = 60
 
 
 def main() -> int:
@@ -41,14 +46,17 @@ def main() -> int:
         flask = [sys.executable, "-m", "flask"]
         subprocess.run([*flask, "db", "upgrade"], env=env, check=True, cwd=PROJECT_ROOT)
         subprocess.run([*flask, "seed-demo"], env=env, check=True, cwd=PROJECT_ROOT)
-        children.append(subprocess.Popen([sys.executable, "worker.py"], env=env, cwd=PROJECT_ROOT))
-        children.append(
-            subprocess.Popen([sys.executable, "-m", "app.webserver", port], env=env, cwd=PROJECT_ROOT)
-        )
+        worker = _SupervisedWorker(env)
+        children.append(worker.start())
+        web = subprocess.Popen([sys.executable, "-m", "app.webserver", port], env=env, cwd=PROJECT_ROOT)
+        children.append(web)
         print(f"\nSutra Notify is running: http://127.0.0.1:{port}/login  (Ctrl-C stops everything)\n", flush=True)
-        while all(child.poll() is None for child in children):
+        while web.poll() is None:
+            if worker.exited():
+                children.remove(worker.process)
+                children.append(worker.restart())
             time.sleep(0.5)
-        return 1  # a child stopped on its own: stop the rest and report it
+        return 1  # the web server stopped on its own: stop the rest and report it
     except KeyboardInterrupt:
         return 0
     except subprocess.CalledProcessError as exc:
@@ -61,6 +69,33 @@ def main() -> int:
             embedded.stop()
             EMBEDDED_REDIS_URL_FILE.unlink(missing_ok=True)
         print("Stopped.", flush=True)
+
+
+class _SupervisedWorker:
+    """The delivery worker, started again whenever it exits."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.process: subprocess.Popen
+        self.started_at = 0.0
+        self.quick_exits = 0
+
+    def start(self) -> subprocess.Popen:
+        self.process = subprocess.Popen([sys.executable, "worker.py"], env=self.env, cwd=PROJECT_ROOT)
+        self.started_at = time.monotonic()
+        return self.process
+
+    def exited(self) -> bool:
+        return self.process.poll() is not None
+
+    def restart(self) -> subprocess.Popen:
+        ran = time.monotonic() - self.started_at
+        self.quick_exits = 0 if ran >= HEALTHY_RUN_SECONDS else self.quick_exits + 1
+        delay = RESTART_DELAYS[min(self.quick_exits, len(RESTART_DELAYS)) - 1] if self.quick_exits else 0
+        print(f"The worker stopped (exit status {self.process.returncode}); starting it again"
+              + (f" in {delay} s" if delay else ""), flush=True)
+        time.sleep(delay)
+        return self.start()
 
 
 def _raise_interrupt(signum, frame):
