@@ -17,6 +17,7 @@ EVERYONE = ("patient", "practitioner", "admin")
 ROLES_FOR_BLUEPRINT: dict[str, tuple[str, ...]] = {
     "auth": EVERYONE,
     "home": EVERYONE,
+    "account": EVERYONE,
     "inbox": ("patient",),
     "dashboard": STAFF,
     "admin": ("admin",),

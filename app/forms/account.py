@@ -1,0 +1,25 @@
+"""Forms of a person's own account page."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from app.services.password_policy import MIN_LENGTH
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[
+        DataRequired("Enter your current password"), Length(max=512, message="That is not your current password"),
+    ])
+    # Its length and every other rule are the password policy's, checked by the service.
+    new_password = PasswordField("New password", validators=[DataRequired("Enter a new password")],
+                                 description=f"At least {MIN_LENGTH} characters. A few words that mean something "
+                                 "to you make a strong password; it must not be a common one or contain your "
+                                 "name or email.")
+    confirm_password = PasswordField(
+        "New password again",
+        validators=[DataRequired("Enter the new password again"),
+                    EqualTo("new_password", "The two new passwords are not the same: type them again")],
+    )
