@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast lint install install-dev chromium bench clean
+.PHONY: run test test-fast lint lock install install-dev chromium bench clean
 
 run: $(VENV)/.installed .env
 	$(BIN)/python -m app.devserver
@@ -22,15 +22,25 @@ lint: $(VENV)/.installed-dev
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-$(VENV)/.installed: requirements.txt requirements-embedded.txt
+# Installs come from the lock files: every package, direct or not, at one version with its hashes.
+$(VENV)/.installed: requirements-embedded.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-embedded.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-embedded.lock
 	touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
+
+# After changing a requirements*.txt: production's lock first, each next one constrained by it,
+# so the three agree on every package they share.
+PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+lock: $(VENV)/.installed-dev
+	$(PIP_COMPILE) -o requirements.lock requirements.txt
+	$(PIP_COMPILE) -c requirements.lock -o requirements-embedded.lock requirements-embedded.txt
+	$(PIP_COMPILE) -c requirements-embedded.lock -o requirements-dev.lock requirements-dev.txt
 
 # A local .env with a random SECRET_KEY, made once from the documented example.
 .env: | .env.example
