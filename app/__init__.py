@@ -50,7 +50,10 @@ def _configure_secrets_and_db(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(url)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # The remember-me cookie signs in as surely as the session cookie: the same protections.
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    app.config["REMEMBER_COOKIE_SAMESITE"] = app.config["SESSION_COOKIE_SAMESITE"]
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
 
 
 def _keep_sqlite_private(url: str) -> None:

@@ -43,6 +43,10 @@ _SETTINGS: dict[str, tuple[str, Any]] = {
     "SESSION_COOKIE_SECURE": ("false", _flag),
     "TRUSTED_PROXIES": ("0", int),
     "LOGIN_RATE_LIMIT": ("10 per minute;100 per hour", str),
+    # A sign-in ends after this long without a request: sooner for staff, whose screens stand
+    # in shared rooms, than for patients on their own phones.
+    "STAFF_IDLE_TIMEOUT_MINUTES": ("30", int),
+    "PATIENT_IDLE_TIMEOUT_MINUTES": ("1440", int),
     # What SMS and push carry: "minimal" sends a notice and keeps the full text in the inbox
     # behind login; "full" sends the free text itself.
     "SMS_PUSH_BODIES": ("minimal", str),

@@ -4,6 +4,10 @@ One subscriber thread per process listens to every inbox channel and forwards an
 the sockets of the patient it belongs to, after loading it through the same access rule as the
 inbox page. Many web processes each run their own relay on the same Redis, so a worker on any
 host reaches a patient connected to any web process.
+
+A socket lives only as long as the sign-in it was opened with: the relay closes it when any
+process announces that the user's sessions ended, and each socket re-checks its session every
+few seconds in case an announcement was lost (or the session timed out).
 """
 
 from __future__ import annotations
@@ -25,12 +29,18 @@ from app.extensions import db, get_redis, sock
 from app.models.enums import Role
 from app.models.user import User
 from app.services import inbox as inbox_service
+from app.services import sign_in_sessions
 from app.services.live_inbox import CHANNEL_PATTERN, user_id_of_channel
 
 log = logging.getLogger(__name__)
 
 MAX_CLIENT_MESSAGE = 1024
-RECEIVE_TIMEOUT = 25  # seconds between pings we answer; also how often a dead socket is noticed
+# How often a socket re-checks its sign-in: the latest a socket closes if the announcement that
+# its session ended is lost. Also how often a dead socket is noticed.
+SESSION_CHECK_SECONDS = 5.0
+# Close code for "your sign-in ended" (4000-4999 are an application's own). Browsers do not
+# always see it, so the page asks whether it is still signed in whenever its socket closes.
+SESSION_ENDED_CLOSE = 4001
 
 
 class InboxRelay:
@@ -44,14 +54,14 @@ class InboxRelay:
 
     def __init__(self, app: Flask):
         self.app = app
-        self._sockets: dict[int, set] = defaultdict(set)
+        self._sockets: dict[int, dict] = defaultdict(dict)  # user id -> {socket: sign-in token}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._subscribed = threading.Event()
 
-    def register(self, user_id: int, ws) -> None:
+    def register(self, user_id: int, token: str, ws) -> None:
         with self._lock:
-            self._sockets[user_id].add(ws)
+            self._sockets[user_id][ws] = token
             if self._thread is None:
                 self._subscribed.clear()
                 self._thread = threading.Thread(target=self._listen, name="inbox-relay", daemon=True)
@@ -63,26 +73,30 @@ class InboxRelay:
         with self._lock:
             sockets = self._sockets.get(user_id)
             if sockets is not None:
-                sockets.discard(ws)
+                sockets.pop(ws, None)
                 if not sockets:
                     del self._sockets[user_id]
 
     def _listen(self) -> None:
         idle_since: float | None = None
         pubsub = None
+        reconnected = False
         while True:
             try:
                 if pubsub is None:
                     with self.app.app_context():
                         pubsub = get_redis().pubsub(ignore_subscribe_messages=True)
                     pubsub.psubscribe(CHANNEL_PATTERN)
+                    pubsub.subscribe(sign_in_sessions.SESSION_ENDED_CHANNEL)
                     self._subscribed.set()
+                    if reconnected:  # sessions may have ended unannounced while Redis was away
+                        self._recheck_every_socket()
                 message = pubsub.get_message(timeout=1.0)
                 if message is not None:
                     self._relay_safely(message)
-            except RedisError:
-                log.warning("inbox relay lost Redis; reconnecting")
-                pubsub = _closed(pubsub)
+            except RedisError as exc:
+                log.warning("inbox relay lost Redis (%s); reconnecting", type(exc).__name__)
+                pubsub, reconnected = _closed(pubsub), True
                 time.sleep(1)
             with self._lock:
                 if self._sockets:
@@ -101,29 +115,68 @@ class InboxRelay:
             log.exception("inbox relay could not forward an item")
 
     def _relay(self, message: dict) -> None:
-        user_id = user_id_of_channel(_text(message.get("channel")))
-        with self._lock:
-            targets = list(self._sockets.get(user_id, ())) if user_id is not None else []
-        if not targets:
+        channel = _text(message.get("channel"))
+        if channel == sign_in_sessions.SESSION_ENDED_CHANNEL:
+            self._close_ended(sign_in_sessions.user_id_of_announcement(_text(message.get("data"))))
+            return
+        user_id = user_id_of_channel(channel)
+        by_token = self._sockets_by_token(user_id)
+        if not by_token:
             return
         try:
             notification_id = int(json.loads(_text(message.get("data")))["notification_id"])
         except (ValueError, KeyError, TypeError):
             log.warning("inbox relay ignored a malformed announcement")
             return
-        # Rendered as the patient would see it on a page: their zone, language, and links.
-        with self.app.test_request_context(base_url=self.app.config["PUBLIC_BASE_URL"]):
-            try:
-                fragment = live_fragment(user_id, notification_id)
-            finally:
-                db.session.remove()
-        if fragment is None:
-            return
-        for ws in targets:
+        for token, sockets in by_token.items():
+            # Rendered as the patient would see it on a page: their zone, language, and links;
+            # and only for a sign-in that is still open.
+            with self.app.test_request_context(base_url=self.app.config["PUBLIC_BASE_URL"]):
+                try:
+                    user = sign_in_sessions.user_for_token(token, activity=False)
+                    fragment = live_fragment(user, notification_id) if user is not None else None
+                finally:
+                    db.session.remove()
+            if user is None:
+                self._close(user_id, sockets)
+            elif fragment is not None:
+                self._send(user_id, sockets, fragment)
+
+    def _recheck_every_socket(self) -> None:
+        with self._lock:
+            user_ids = list(self._sockets)
+        try:
+            for user_id in user_ids:
+                self._close_ended(user_id)
+        except Exception:  # the sockets' own re-checks close them a few seconds later
+            log.exception("inbox relay could not re-check its sockets")
+
+    def _close_ended(self, user_id: int | None) -> None:
+        """Close this user's sockets whose sign-in has ended."""
+        for token, sockets in self._sockets_by_token(user_id).items():
+            with self.app.app_context():
+                ended = not _still_signed_in(token)
+            if ended:
+                self._close(user_id, sockets)
+
+    def _sockets_by_token(self, user_id: int | None) -> dict[str, list]:
+        by_token: dict[str, list] = defaultdict(list)
+        with self._lock:
+            for ws, token in self._sockets.get(user_id, {}).items() if user_id is not None else ():
+                by_token[token].append(ws)
+        return by_token
+
+    def _send(self, user_id: int, sockets: list, fragment: str) -> None:
+        for ws in sockets:
             try:
                 ws.send(fragment)
             except (ConnectionClosed, OSError):
                 self.unregister(user_id, ws)
+
+    def _close(self, user_id: int, sockets: list) -> None:
+        for ws in sockets:
+            self.unregister(user_id, ws)
+            close_for_ended_session(ws)
 
 
 def _closed(pubsub) -> None:
@@ -137,11 +190,15 @@ def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value or "")
 
 
-def live_fragment(user_id: int, notification_id: int) -> str | None:
-    """The htmx out-of-band swap for a new item: the card on top of the list, and the badge."""
-    user = db.session.get(User, user_id)
-    if user is None or not user.active:
-        return None
+def close_for_ended_session(ws) -> None:
+    with contextlib.suppress(ConnectionClosed, OSError):
+        ws.close(reason=SESSION_ENDED_CLOSE, message="signed out")
+
+
+def live_fragment(user: User, notification_id: int) -> str | None:
+    """The htmx out-of-band swap for a new item: the card on top of the list, and the badge.
+
+    `user` comes from their sign-in session (sign_in_sessions.user_for_token)."""
     login_user(user)  # for this render only: the request context is thrown away after it
     item = inbox_service.inbox_item_by_id(user, notification_id)
     if item is None:
@@ -183,14 +240,20 @@ def only_signed_in_patients():
 
 @sock.route("/ws/inbox", bp=bp)
 def inbox_socket(ws):
-    """Live inbox for the signed-in patient."""
-    user_id = current_user.id
+    """Live inbox for the signed-in patient, open while their sign-in is."""
+    user_id, token = current_user.id, current_user.get_sign_in_token()
     db.session.remove()  # hold no database connection while the socket is open
     relay = _relay_for(current_app._get_current_object())
-    relay.register(user_id, ws)
+    relay.register(user_id, token, ws)
+    checked = time.monotonic()
     try:
         while True:
-            message = ws.receive(timeout=RECEIVE_TIMEOUT)
+            message = ws.receive(timeout=SESSION_CHECK_SECONDS)
+            if time.monotonic() - checked >= SESSION_CHECK_SECONDS:
+                checked = time.monotonic()
+                if not _still_signed_in(token):
+                    close_for_ended_session(ws)
+                    break
             if message is None:
                 continue
             reply = answer_client_message(message)
@@ -200,6 +263,13 @@ def inbox_socket(ws):
         pass
     finally:
         relay.unregister(user_id, ws)
+
+
+def _still_signed_in(token: str) -> bool:
+    try:
+        return sign_in_sessions.user_for_token(token, activity=False) is not None
+    finally:
+        db.session.remove()
 
 
 def register(app: Flask) -> None:

@@ -1,7 +1,8 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
+from app.models.login_session import LoginSession
 from app.models.notification import Notification, NotificationEvent, NotificationGroup
 from app.models.template import Template
 from app.models.user import Device, User
 
-__all__ = ["Device", "Notification", "NotificationEvent", "NotificationGroup", "Template", "User"]
+__all__ = ["Device", "LoginSession", "Notification", "NotificationEvent", "NotificationGroup", "Template", "User"]

@@ -43,6 +43,16 @@ class User(UserMixin, db.Model):
     patients: Mapped[list[User]] = relationship(back_populates="practitioner")
     devices: Mapped[list[Device]] = relationship(back_populates="user")
 
+    # The sign-in this object was loaded for (app/services/sign_in_sessions.py); not a column.
+    # Flask-Login keeps it in the session and remember-me cookies instead of the user id
+    # (login_manager.id_attribute), so a cookie names one revocable sign-in, never the account.
+    sign_in_token = None
+
+    def get_sign_in_token(self) -> str:
+        if self.sign_in_token is None:
+            raise RuntimeError("this user was not loaded through a sign-in session")
+        return self.sign_in_token
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of deactivated users
         return self.active

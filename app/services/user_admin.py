@@ -19,6 +19,7 @@ from app.services.accounts import create_user
 from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.input_rules import as_id
 from app.services.password_policy import MIN_LENGTH
+from app.services.sign_in_sessions import EndReason, end_all_sessions
 
 PAGE_SIZE = 50
 CREATABLE_ROLES = (Role.PATIENT, Role.PRACTITIONER)
@@ -91,8 +92,8 @@ def create_account(*, role: str, name: str, email: str | None, phone: str | None
 
 
 def set_active(acting_admin: User, user_id: int, active: bool) -> User:
-    """Deactivate or reactivate a user. A deactivated user cannot sign in, and any session
-    they have open stops working on its next request.
+    """Deactivate or reactivate a user. A deactivated user cannot sign in, and every session
+    and live socket they have open ends (reactivating brings none back).
 
     Raises:
         NotFound: no such user.
@@ -102,7 +103,10 @@ def set_active(acting_admin: User, user_id: int, active: bool) -> User:
     if not active and user.id == acting_admin.id:
         raise Conflict("You cannot deactivate your own account")
     user.active = active
-    db.session.commit()
+    if active:
+        db.session.commit()
+    else:
+        end_all_sessions(user.id, EndReason.DEACTIVATED)  # commits the deactivation with it
     return user
 
 

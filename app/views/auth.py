@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from urllib.parse import urlsplit
 
-from app.extensions import db, limiter, login_manager
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_url, login_user, logout_user
+
+from app.extensions import limiter, login_manager
 from app.forms.auth import LoginForm
 from app.models.user import User
+from app.services import sign_in_sessions
 from app.services.accounts import authenticate
+from app.views.htmx import is_htmx
 from app.views.safe_redirect import local_path
 
 bp = Blueprint("auth", __name__)
@@ -17,11 +21,27 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to continue."
 login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
+# Cookies carry a revocable sign-in token (app/services/sign_in_sessions.py), not the user id.
+login_manager.id_attribute = "get_sign_in_token"
+# Pages that refresh themselves send this header (static/js/app.js): a screen left open is idle.
+POLL_HEADER = "X-Poll"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(token: str) -> User | None:
+    return sign_in_sessions.user_for_token(token, activity=POLL_HEADER not in request.headers)
+
+
+@login_manager.unauthorized_handler
+def sign_in_first() -> Response:
+    """Off to sign in, then back. An htmx request (a page polling after its sign-in ended) moves
+    the whole page there, instead of swapping the sign-in form into a part of it."""
+    flash(login_manager.login_message, login_manager.login_message_category)
+    if is_htmx():
+        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = local_path(page.path + (f"?{page.query}" if page.query else ""))
+        return Response(status=401, headers={"HX-Redirect": url_for("auth.login", next=back)})
+    return redirect(login_url(login_manager.login_view, next_url=request.url))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -38,6 +58,8 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
+            sign_in_sessions.start_session(user, client_address=request.remote_addr,
+                                           user_agent=request.user_agent.string)
             login_user(user, remember=form.remember.data)
             return redirect(local_path(request.args.get("next")) or url_for("home.index"))
         form.password.errors.append("That email and password do not match an active account")
@@ -46,8 +68,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST, so another site cannot sign you out with a link)."""
+    """Sign out everywhere (a POST, so another site cannot sign you out with a link)."""
+    if current_user.is_authenticated:
+        sign_in_sessions.end_all_sessions(current_user.id, sign_in_sessions.EndReason.SIGNED_OUT)
     logout_user()
-    flash("You are signed out.", "info")
+    flash("You are signed out on every device.", "info")
     return redirect(url_for("auth.login"))
 

@@ -131,3 +131,21 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 })();
+
+// Sign-ins end on the server (sign-out anywhere, deactivation, idle timeout). A page refreshing
+// itself is not someone at the screen, so its polls say so. When the live inbox closes, the page
+// asks whether it is still signed in (without counting as activity) and, if not, reloads to the
+// sign-in page instead of reconnecting for ever.
+(function () {
+  "use strict";
+  var POLL = { "X-Poll": "1" };  // app/views/auth.py
+  document.addEventListener("htmx:configRequest", function (event) {
+    var trigger = event.detail.elt && event.detail.elt.getAttribute("hx-trigger");
+    if (trigger && /^every\s/.test(trigger)) { event.detail.headers["X-Poll"] = POLL["X-Poll"]; }
+  });
+  document.addEventListener("htmx:wsClose", function () {
+    fetch(window.location.pathname, { method: "HEAD", headers: POLL, redirect: "manual", cache: "no-store" })
+      .then(function (response) { if (response.type === "opaqueredirect") { window.location.reload(); } })
+      .catch(function () { /* offline: htmx keeps trying to reconnect */ });
+  });
+})();
