@@ -245,15 +245,15 @@ def inbox_socket(ws):
     db.session.remove()  # hold no database connection while the socket is open
     relay = _relay_for(current_app._get_current_object())
     relay.register(user_id, token, ws)
-    checked = time.monotonic()
+    checked = None  # first check right after registering: an ending announced before it was missed
     try:
         while True:
-            message = ws.receive(timeout=SESSION_CHECK_SECONDS)
-            if time.monotonic() - checked >= SESSION_CHECK_SECONDS:
+            if checked is None or time.monotonic() - checked >= SESSION_CHECK_SECONDS:
                 checked = time.monotonic()
                 if not _still_signed_in(token):
                     close_for_ended_session(ws)
                     break
+            message = ws.receive(timeout=SESSION_CHECK_SECONDS)
             if message is None:
                 continue
             reply = answer_client_message(message)
