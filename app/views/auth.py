@@ -36,7 +36,8 @@ def load_user(token: str) -> User | None:
 def sign_in_first() -> Response:
     """Off to sign in, then back. An htmx request (a page polling after its sign-in ended) moves
     the whole page there, instead of swapping the sign-in form into a part of it."""
-    flash(login_manager.login_message, login_manager.login_message_category)
+    if POLL_HEADER not in request.headers:  # the page a person opens next says it, once
+        flash(login_manager.login_message, login_manager.login_message_category)
     if is_htmx():
         page = urlsplit(request.headers.get("HX-Current-URL", ""))
         back = local_path(page.path + (f"?{page.query}" if page.query else ""))

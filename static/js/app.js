@@ -143,7 +143,10 @@ document.addEventListener("DOMContentLoaded", function () {
     var trigger = event.detail.elt && event.detail.elt.getAttribute("hx-trigger");
     if (trigger && /^every\s/.test(trigger)) { event.detail.headers["X-Poll"] = POLL["X-Poll"]; }
   });
+  var leaving = false;  // the browser closes the socket itself when the page is left
+  window.addEventListener("beforeunload", function () { leaving = true; });
   document.addEventListener("htmx:wsClose", function () {
+    if (leaving) { return; }
     fetch(window.location.pathname, { method: "HEAD", headers: POLL, redirect: "manual", cache: "no-store" })
       .then(function (response) { if (response.type === "opaqueredirect") { window.location.reload(); } })
       .catch(function () { /* offline: htmx keeps trying to reconnect */ });
