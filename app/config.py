@@ -45,6 +45,11 @@ _SETTINGS: dict[str, tuple[str, Any]] = {
     "LOGIN_RATE_LIMIT": ("10 per minute;100 per hour", str),
     # A sign-in ends after this long without a request: sooner for staff, whose screens stand
     # in shared rooms, than for patients on their own phones.
+    # Per account: failed sign-ins allowed before each further attempt must wait, the first wait
+    # (doubling with every failure) and the longest.
+    "LOGIN_ACCOUNT_FREE_FAILURES": ("5", int),
+    "LOGIN_ACCOUNT_DELAY_SECONDS": ("30", int),
+    "LOGIN_ACCOUNT_MAX_DELAY_SECONDS": ("900", int),
     "STAFF_IDLE_TIMEOUT_MINUTES": ("30", int),
     "PATIENT_IDLE_TIMEOUT_MINUTES": ("1440", int),
     # What SMS and push carry: "minimal" sends a notice and keeps the full text in the inbox

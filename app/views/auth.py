@@ -10,8 +10,9 @@ from flask_login import current_user, login_url, login_user, logout_user
 from app.extensions import limiter, login_manager
 from app.forms.auth import LoginForm
 from app.models.user import User
-from app.services import sign_in_sessions
-from app.services.accounts import authenticate
+from app.services import sign_in, sign_in_sessions
+from app.services import sign_in_throttle as throttle
+from app.views.filters import when
 from app.views.htmx import is_htmx
 from app.views.safe_redirect import local_path
 
@@ -50,6 +51,8 @@ def sign_in_first() -> Response:
     lambda: current_app.config["LOGIN_RATE_LIMIT"],
     methods=["POST"],
     error_message="Too many sign-in attempts from here. Wait a minute, then try again.",
+    # Only failures count, so a clinic's staff signing in from one address do not use it up.
+    deduct_when=lambda response: response.status_code != 302,
 )
 def login():
     """Sign in with email and password."""
@@ -57,14 +60,47 @@ def login():
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
-        if user is not None:
-            sign_in_sessions.start_session(user, client_address=request.remote_addr,
-                                           user_agent=request.user_agent.string)
-            login_user(user, remember=form.remember.data)
-            return redirect(local_path(request.args.get("next")) or url_for("home.index"))
+        outcome = sign_in.sign_in(
+            form.email.data, form.password.data,
+            device_cookie=request.cookies.get(throttle.KNOWN_DEVICE_COOKIE),
+            client_address=request.remote_addr, user_agent=request.user_agent.string,
+        )
+        if outcome.user is not None:
+            login_user(outcome.user, remember=form.remember.data)
+            if outcome.earlier_failures is not None:
+                flash(_failures_warning(outcome.earlier_failures), "error")
+            response = redirect(local_path(request.args.get("next")) or url_for("home.index"))
+            _remember_device(response, outcome.device_cookie)
+            return response
+        if outcome.wait_seconds:
+            form.password.errors.append(
+                f"This account has had too many failed sign-ins. Try again in {_duration(outcome.wait_seconds)}."
+            )
+            return render_template("auth/login.html", form=form), 429
         form.password.errors.append("That email and password do not match an active account")
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
+
+
+def _remember_device(response: Response, cookie: str | None) -> None:
+    """This browser now counts as known for the account: failures elsewhere do not block it."""
+    if cookie:
+        response.set_cookie(
+            throttle.KNOWN_DEVICE_COOKIE, cookie, max_age=int(throttle.KNOWN_DEVICE_LIFETIME.total_seconds()),
+            secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True,
+            samesite=current_app.config["SESSION_COOKIE_SAMESITE"],
+        )
+
+
+def _failures_warning(failures: throttle.FailedAttempts) -> str:
+    return (f"There were {failures.count} failed sign-in attempts on your account since {when(failures.since)}. "
+            "If they were not you, tell your clinic's administrator.")
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 @bp.post("/logout")

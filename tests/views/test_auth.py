@@ -108,8 +108,10 @@ def test_json_callers_get_json_errors(client):
     assert response.get_json()["error"] == "not_found"
 
 
-def test_repeated_failed_sign_ins_are_slowed_down(client, patient):
-    responses = [log_in(client, patient, password="wrong guess!") for _ in range(11)]
+def test_repeated_failed_sign_ins_from_one_address_are_slowed_down(client, practitioner):
+    # Each on a different account, so only the limit per address applies.
+    accounts = [factories.create_patient(practitioner=practitioner) for _ in range(11)]
+    responses = [log_in(client, account, password="wrong guess!") for account in accounts]
     assert [r.status_code for r in responses[:10]] == [422] * 10
     assert responses[10].status_code == 429
     assert "Too many sign-in attempts" in responses[10].get_data(as_text=True)

@@ -1,0 +1,43 @@
+"""Signing in: the account's throttle first, then the password, then a new sign-in session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.models.user import User
+from app.services import sign_in_throttle as throttle
+from app.services.accounts import authenticate
+from app.services.sign_in_sessions import start_session
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    """Signed in (`user`), told to wait (`wait_seconds`), or refused (neither)."""
+
+    user: User | None = None
+    wait_seconds: int = 0
+    # Failed attempts on the account since its last sign-in, when there were many.
+    earlier_failures: throttle.FailedAttempts | None = None
+    # The known-device cookie to give this browser after a success.
+    device_cookie: str | None = None
+
+
+def sign_in(email: str, password: str, *, device_cookie: str | None, client_address: str | None,
+            user_agent: str | None) -> SignInOutcome:
+    """Check the password unless the account must cool down first, and open a session.
+
+    Unknown and real accounts get the same answers and waits: nothing here tells which exist.
+    """
+    account = throttle.account_key(email)
+    device = throttle.read_known_device(device_cookie)
+    wait = throttle.seconds_to_wait(account, device)
+    if wait:
+        return SignInOutcome(wait_seconds=wait)
+    user = authenticate(email, password)
+    if user is None:
+        throttle.record_failure(account, device)
+        return SignInOutcome()
+    earlier = throttle.record_success(account, device)
+    start_session(user, client_address=client_address, user_agent=user_agent)
+    known = (device or throttle.KnownDevice()).with_account(account)
+    return SignInOutcome(user=user, earlier_failures=earlier, device_cookie=throttle.device_cookie(known))
