@@ -16,6 +16,7 @@ from app.services.contact import check_locale, check_timezone, normalise_email, 
 from app.services.errors import ValidationError
 from app.services.input_rules import has_control_characters
 from app.services.password_policy import password_problem
+from app.services.sign_in_sessions import EndReason, end_all_sessions
 
 _hasher = PasswordHasher()
 # Verifying against this when the email is unknown makes a miss cost as much as a hit, so
@@ -48,10 +49,12 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def change_password(user: User, *, current: str, new: str) -> None:
-    """Replace the user's password after proving they know the current one.
+    """Replace the user's password after proving they know the current one, and end every
+    other sign-in of theirs (the one it was changed in, `user.sign_in_token`, stays).
 
     Asking for the current password means an unattended signed-in browser is not enough to
-    take the account over. Raises ValidationError on `current_password` or `new_password`.
+    take the account over; ending the other sign-ins shuts out whoever made them with the old
+    password. Raises ValidationError on `current_password` or `new_password`.
     """
     try:
         _hasher.verify(user.password_hash or _DUMMY_HASH, current)
@@ -64,7 +67,8 @@ def change_password(user: User, *, current: str, new: str) -> None:
     if problem:
         raise ValidationError({"new_password": problem})
     user.password_hash = hash_password(new)
-    db.session.commit()
+    # Commits the new password together with the endings.
+    end_all_sessions(user.id, EndReason.PASSWORD_CHANGED, keep_token=user.sign_in_token)
 
 
 def create_user(

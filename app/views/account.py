@@ -36,6 +36,6 @@ def password():
             for name, message in exc.errors.items():
                 form[name].errors = [*form[name].errors, message]
         else:
-            flash("Your password is changed. Use the new one next time you sign in.", "info")
+            flash("Your password is changed. You stay signed in here; everywhere else is signed out.", "info")
             return redirect(url_for("account.index"))
     return render_template("account/index.html", password_form=form), 422

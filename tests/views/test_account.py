@@ -74,3 +74,20 @@ def test_repeated_wrong_current_passwords_are_slowed_down(login, patient):
     responses = [change(client, current="a wrong guess!") for _ in range(11)]
     assert [r.status_code for r in responses] == [422] * 10 + [429]
     assert "Too many password attempts" in responses[10].get_data(as_text=True)
+
+
+def test_a_password_change_signs_out_every_other_device(app, login, patient):
+    elsewhere = app.test_client()
+    assert log_in(elsewhere, patient).status_code == 302
+    here = login(patient)
+    assert change(here).status_code == 302
+    assert elsewhere.get("/inbox").headers["Location"].startswith("/login")
+    assert "everywhere else is signed out" in here.get("/account").get_data(as_text=True)
+    assert here.get("/inbox").status_code == 200
+
+
+def test_a_refused_password_change_signs_nobody_out(app, login, patient):
+    elsewhere = app.test_client()
+    assert log_in(elsewhere, patient).status_code == 302
+    assert change(login(patient), current="not my password at all").status_code == 422
+    assert elsewhere.get("/inbox").status_code == 200
