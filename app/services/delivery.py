@@ -2,12 +2,13 @@
 
 A job carries a batch of ids. `deliver_batch` claims them with one compare-and-set UPDATE
 (`transitions.claim`: pending -> `sending`, only rows still pointing at this job), so a job run
-twice, or a job racing a cancel, sends each notification at most once. It then holds back what
-quiet hours forbid, suppresses what an opt-out since creation forbids, stores in-app items,
-calls the providers for the rest (several at once, over keep-alive connections), and writes
-every outcome with one executemany UPDATE and one multi-row event INSERT
-(`transitions.write_outcomes`). Only after that commit does it announce in-app items and
-enqueue retries.
+twice, or a job racing a cancel, sends each notification at most once. It then settles what
+needs no provider in one transaction: it holds back what quiet hours forbid, suppresses what an
+opt-out since creation forbids, and stores in-app items, which are announced to the live inbox
+as soon as that commits. Only then, with no transaction open, does it call the providers for
+the rest (several at once, over keep-alive connections), and it writes every outcome with one
+executemany UPDATE and one multi-row event INSERT (`transitions.write_outcomes`) in a second
+transaction, after which it enqueues retries.
 
 Known duplicate window: a worker that dies after a provider accepted a message but before the
 commit leaves the row in `sending`; the sweeper retries it, and the patient may get it twice.
@@ -101,7 +102,7 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
     rows = _load(claimed)
     tokens = _push_tokens([r.user_id for r in rows if r.channel is Channel.PUSH])
     config = current_app.config
-    outcomes = _Outcomes()
+    settled = _Outcomes()
     to_send: list[tuple[Any, OutboundMessage]] = []
     suppressed: dict[str, list[int]] = defaultdict(list)
     in_app: list[Any] = []
@@ -111,7 +112,7 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
         if row.channel.interrupts and not row.type.is_urgent:
             quiet_until = quiet_hours_end(row.quiet_hours_start, row.quiet_hours_end, row.timezone, now)
         if quiet_until is not None:
-            _defer(outcomes, row, quiet_until, now)
+            _defer(settled, row, quiet_until, now)
             continue
         reason = unreachable_reason(row, row.channel, has_push_device=bool(tokens.get(row.user_id)))
         if reason is not None:
@@ -122,9 +123,21 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
             continue
         to_send.append((row, _message_for(row, tokens, config)))
 
-    for row, result, latency_ms in _send_all(current_app._get_current_object(), to_send):
-        _record_attempt(outcomes, row, result, latency_ms, now, config)
+    # What needs no provider is stored, committed and announced before the first provider call:
+    # the commit also ends the transaction the load began, so no connection sits idle in a
+    # transaction while a batch of HTTP calls runs, and an inbox item does not wait on an SMS.
+    _settle_without_provider(settled, suppressed, in_app, report, now)
+    _write(settled, report, now)
 
+    attempted = _Outcomes()
+    for row, result, latency_ms in _send_all(current_app._get_current_object(), to_send):
+        _record_attempt(attempted, row, result, latency_ms, now, config)
+    _write(attempted, report, now)
+    return report
+
+
+def _settle_without_provider(outcomes: _Outcomes, suppressed: dict[str, list[int]], in_app: list[Any],
+                             report: BatchReport, now: datetime) -> None:
     for reason, reason_ids in suppressed.items():
         report.suppressed += len(
             change_status(reason_ids, Status.SUPPRESSED, EventKind.SUPPRESSED, only_from=[Status.SENDING],
@@ -140,6 +153,9 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
         user_of = {r.id: r.user_id for r in in_app}
         outcomes.live.extend((user_of[nid], nid) for nid in delivered)
 
+
+def _write(outcomes: _Outcomes, report: BatchReport, now: datetime) -> None:
+    """Store and commit the outcomes, then announce inbox items and enqueue the jobs they made."""
     applied = write_outcomes(outcomes.updates, outcomes.events, now=now)
     if len(applied) != len(outcomes.updates):
         log.warning("%d outcome(s) arrived after their rows were recovered", len(outcomes.updates) - len(applied))
@@ -148,7 +164,7 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
 
     redis = get_redis()
     publish_inbox_items(redis, outcomes.live)
-    enqueue_jobs(redis, outcomes.jobs(), timeout=config["JOB_TIMEOUT_SECONDS"])
+    enqueue_jobs(redis, outcomes.jobs(), timeout=current_app.config["JOB_TIMEOUT_SECONDS"])
     for update in applied:
         status = update["status"]
         if status is Status.SENT:
@@ -159,7 +175,6 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
             report.failed += 1
         elif status is Status.SCHEDULED:
             report.deferred += 1
-    return report
 
 
 # --- load ---------------------------------------------------------------------------------

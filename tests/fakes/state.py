@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from tests.fakes.faults import COMMON_KINDS, FaultPlan
@@ -28,6 +29,7 @@ class FakeState:
         # Set to let every held request go (reset, stop); replaced by a fresh one on reset.
         self._release = threading.Event()
         self._faults = FaultPlan(self.fault_kinds)
+        self._before_answering: Callable[[dict[str, Any]], None] | None = None
 
     @property
     def received(self) -> list[dict[str, Any]]:
@@ -59,10 +61,20 @@ class FakeState:
         """Delay every answer by `seconds`."""
         self._latency = seconds
 
+    def before_answering(self, callback: Callable[[dict[str, Any]], None] | None) -> None:
+        """Call `callback(entry)` for each accepted message while its sender still waits.
+
+        It runs in the server's handler thread after the message is recorded and before the
+        answer goes back, so a test can look at the sender mid-request, or make something
+        happen (a provider's callback, say) before the sender hears that its message went.
+        """
+        self._before_answering = callback
+
     def reset(self) -> None:
-        """Forget messages, counters, faults and latency; release any held request."""
+        """Forget messages, counters, faults, latency and hooks; release any held request."""
         self._faults.clear()
         self._latency = 0.0
+        self._before_answering = None
         with self._lock:
             self._received.clear()
             self._connections = 0
@@ -73,6 +85,8 @@ class FakeState:
     def record(self, entry: dict[str, Any]) -> None:
         with self._lock:
             self._received.append(entry)
+        if self._before_answering is not None:
+            self._before_answering(dict(entry))
 
     def _count_attempt(self) -> None:
         with self._lock:

@@ -1,5 +1,8 @@
 """The pipeline driving the real provider SDKs against the local fakes: outcomes, retries, faults."""
 
+import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -229,3 +232,62 @@ def test_an_outcome_arriving_after_the_row_was_recovered_is_not_recorded(app, ru
     row = the_row()
     assert (row.status, row.job_id) == (Status.QUEUED, "deliver-recovered")
     assert kinds(row) == ["queued"]
+
+
+# --- while a provider answers ---------------------------------------------------------------------
+
+IDLE_IN_TRANSACTION = sa.text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+)
+
+
+def test_no_database_connection_is_held_while_a_provider_answers(app, run_worker, twilio, practitioner):
+    patients = factories.create_patients(3, practitioner=practitioner, phone="+919800000031",
+                                         preferred_channels=["sms"])
+    send(practitioner, patients, ["sms"])
+    db.session.commit()  # this test's own session holds no connection either
+    engine = db.engine
+    seen: list[tuple[int, int | None]] = []
+    one_look_at_a_time = threading.Lock()  # the sends run in parallel; a look must not see another
+
+    def look_at_the_database(message):
+        with one_look_at_a_time:
+            checked_out = engine.pool.checkedout()  # before the look below takes one itself
+            idle_in_transaction = None
+            if engine.dialect.name == "postgresql":
+                with engine.connect() as connection:
+                    idle_in_transaction = connection.scalar(IDLE_IN_TRANSACTION)
+            seen.append((checked_out, idle_in_transaction))
+
+    twilio.before_answering(look_at_the_database)
+    run_worker()
+    assert len(seen) == 3
+    expected = 0 if engine.dialect.name == "postgresql" else None
+    assert seen == [(0, expected)] * 3, "a connection was held (idle in a transaction) across provider calls"
+    assert {n.status for n in db.session.scalars(sa.select(Notification))} == {Status.SENT}
+
+
+def test_inbox_items_go_live_before_the_batchs_sms_are_sent(run_worker, redis, twilio, practitioner, patient):
+    send(practitioner, [patient], ["in_app", "sms"])
+    in_app, sms = sorted(db.session.scalars(sa.select(Notification)), key=lambda n: n.channel != Channel.IN_APP)
+    assert in_app.job_id == sms.job_id, "not one batch"
+    in_app_id = in_app.id
+    db.session.commit()
+    inbox = redis.pubsub(ignore_subscribe_messages=True)
+    inbox.subscribe(f"inbox:{patient.id}")
+    announced: list[int] = []
+
+    def listen_to_the_inbox(message):
+        deadline = time.monotonic() + 2
+        while not announced and time.monotonic() < deadline:
+            item = inbox.get_message(timeout=0.1)  # None for the subscription's confirmation too
+            if item is not None:
+                announced.append(json.loads(item["data"])["notification_id"])
+
+    twilio.before_answering(listen_to_the_inbox)
+    try:
+        run_worker()
+    finally:
+        inbox.close()
+    assert announced == [in_app_id], "the inbox item was announced only after the SMS went"
