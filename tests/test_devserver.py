@@ -16,6 +16,10 @@ import requests
 from app.config import PROJECT_ROOT
 from tests.conftest import TEST_SECRET_KEY
 
+# Migrating, seeding and starting two processes takes seconds here but minutes on a loaded runner.
+STARTUP_SECONDS = 180
+pytestmark = pytest.mark.timeout(STARTUP_SECONDS + 60)
+
 
 def children_of(pid: int) -> dict[int, str]:
     """{pid: command line} of the processes whose parent is `pid`."""
@@ -61,7 +65,7 @@ def devserver(tmp_path, redis_url, unused_port) -> Iterator[tuple[subprocess.Pop
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{unused_port}"
     try:
-        wait_for(lambda: _answers(f"{url}/login"), 60, "the login page")
+        wait_for(lambda: _answers(f"{url}/login"), STARTUP_SECONDS, "the login page")
         yield process, url
     finally:
         if process.poll() is None:
