@@ -88,6 +88,7 @@ _SETTINGS: dict[str, tuple[str, Any]] = {
     "SWEEP_INTERVAL_SECONDS": ("30", float),
     "SWEEP_GRACE_SECONDS": ("30", float),
     "WEBHOOK_MAX_AGE_SECONDS": ("300", int),
+    "WEBHOOK_STATUS_RECEIPT_DAYS": ("30", int),
     "MAX_BODY_CHARS": ("5000", int),
     "MAX_RECIPIENTS": ("10000", int),
 }

@@ -4,5 +4,9 @@ from app.models.login_session import LoginSession
 from app.models.notification import Notification, NotificationEvent, NotificationGroup
 from app.models.template import Template
 from app.models.user import Device, User
+from app.models.webhook_receipt import WebhookReceipt
 
-__all__ = ["Device", "LoginSession", "Notification", "NotificationEvent", "NotificationGroup", "Template", "User"]
+__all__ = [
+    "Device", "LoginSession", "Notification", "NotificationEvent", "NotificationGroup", "Template", "User",
+    "WebhookReceipt",
+]

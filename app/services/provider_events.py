@@ -3,12 +3,15 @@
 Webhook views verify the signature and hand the parsed fields here; this module maps each
 provider's vocabulary onto our statuses and records the change as an event, through the same
 compare-and-set transitions as everything else (a late or repeated receipt cannot move a
-notification backwards).
+notification backwards). Twilio's requests carry no signed time, so each is acted on once, by
+its message sid (`app.services.webhook_receipts`): a replayed one is acknowledged and changes
+nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,9 +24,11 @@ from app.models.enums import Channel
 from app.models.notification import EventKind, Notification
 from app.models.status import Status
 from app.models.user import User
+from app.models.webhook_receipt import ReceiptKind
 from app.services.contact import normalise_phone
 from app.services.errors import ValidationError
 from app.services.transitions import change_status
+from app.services.webhook_receipts import first_receipt
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,9 @@ STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE
 START_WORDS = {"START", "YES", "UNSTOP", "OPTIN"}
 HELP_WORDS = {"HELP", "INFO"}
 
+# Twilio's message sids are two letters and 32 hex digits; any id of its alphabet is accepted.
+TWILIO_SID = re.compile(r"[A-Za-z0-9]{1,64}")
+
 SENDGRID_DELIVERED = {"delivered"}
 SENDGRID_FAILED = {"bounce", "dropped"}
 SENDGRID_OPT_OUT = {"spamreport", "unsubscribe", "group_unsubscribe"}
@@ -47,31 +55,32 @@ SENDGRID_REFERENCE_ARG = "notification"
 class ReceiptOutcome:
     matched: bool  # the message is one of ours
     changed: bool  # its status moved
+    replayed: bool = False  # this report was acted on before: nothing was done
 
 
 def apply_twilio_status(message_sid: str, status: str, error_code: str | None = None) -> ReceiptOutcome:
-    """Apply one Twilio status callback; unknown statuses are refused, others acknowledged."""
+    """Apply one Twilio status callback, once; unknown statuses are refused, others acknowledged."""
     status = (status or "").strip().lower()
     if not message_sid or not status:
         raise ValidationError({"MessageStatus": "MessageSid and MessageStatus are required"})
     if status not in TWILIO_DELIVERED | TWILIO_FAILED | TWILIO_IN_PROGRESS:
         raise ValidationError({"MessageStatus": f"Unknown message status {status[:30]!r}"})
+    _check_sid(message_sid)
+    if not first_receipt(ReceiptKind.TWILIO_STATUS, f"{message_sid}:{status}"):
+        return ReceiptOutcome(matched=False, changed=False, replayed=True)
     notification_id = db.session.scalar(
         sa.select(Notification.id).where(
             Notification.provider == "twilio", Notification.provider_message_id == message_sid
         )
     )
-    if notification_id is None:
-        return ReceiptOutcome(matched=False, changed=False)
-    if status in TWILIO_DELIVERED:
+    moved: list[int] = []
+    if notification_id is not None and status in TWILIO_DELIVERED:
         moved = _delivered([notification_id], "twilio", "the carrier confirmed delivery")
-    elif status in TWILIO_FAILED:
+    elif notification_id is not None and status in TWILIO_FAILED:
         reason = f"twilio reported {status}" + (f" (error {error_code[:10]})" if error_code else "")
         moved = _failed([notification_id], "twilio", reason)
-    else:
-        moved = []
     db.session.commit()
-    return ReceiptOutcome(matched=True, changed=bool(moved))
+    return ReceiptOutcome(matched=notification_id is not None, changed=bool(moved))
 
 
 @dataclass(frozen=True)
@@ -81,22 +90,35 @@ class InboundReply:
     message: str | None
 
 
-def apply_inbound_sms(from_number: str, body: str, *, clinic: str) -> InboundReply:
-    """STOP / START / HELP from a patient's phone; anything else gets no automatic answer."""
+def apply_inbound_sms(message_sid: str, from_number: str, body: str, *, clinic: str) -> InboundReply:
+    """STOP / START / HELP from a patient's phone, acted on once; anything else, or a replay of
+    a message already acted on, gets no automatic answer."""
+    if not message_sid:
+        raise ValidationError({"MessageSid": "MessageSid is required"})
+    _check_sid(message_sid)
     keyword = (body or "").strip().upper()
     try:
         phone = normalise_phone(from_number or "")
     except ValueError as exc:
         raise ValidationError({"From": "not a valid phone number"}) from exc
+    reply = InboundReply(None)
+    if not first_receipt(ReceiptKind.TWILIO_INBOUND, message_sid):
+        return reply
     if keyword in STOP_WORDS:
         _set_sms_opt_out(phone, opted_out=True)
-        return InboundReply(f"{clinic}: you will get no more SMS from us. Reply START to receive them again.")
-    if keyword in START_WORDS:
+        reply = InboundReply(f"{clinic}: you will get no more SMS from us. Reply START to receive them again.")
+    elif keyword in START_WORDS:
         _set_sms_opt_out(phone, opted_out=False)
-        return InboundReply(f"{clinic}: SMS are back on. Reply STOP to stop them.")
-    if keyword in HELP_WORDS:
-        return InboundReply(f"{clinic}: reminders and updates from your clinic. Reply STOP to stop SMS.")
-    return InboundReply(None)
+        reply = InboundReply(f"{clinic}: SMS are back on. Reply STOP to stop them.")
+    elif keyword in HELP_WORDS:
+        reply = InboundReply(f"{clinic}: reminders and updates from your clinic. Reply STOP to stop SMS.")
+    db.session.commit()
+    return reply
+
+
+def _check_sid(sid: str) -> None:
+    if not TWILIO_SID.fullmatch(sid):
+        raise ValidationError({"MessageSid": "MessageSid is not a Twilio message id"})
 
 
 def _set_sms_opt_out(phone: str, *, opted_out: bool) -> None:
@@ -106,7 +128,6 @@ def _set_sms_opt_out(phone: str, *, opted_out: bool) -> None:
         .values(sms_opted_out_at=utcnow() if opted_out else None)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
 
 
 def apply_sendgrid_events(events: Iterable[Mapping[str, Any]]) -> int:

@@ -28,6 +28,7 @@ from app.models.notification import EventKind, Notification
 from app.models.status import PENDING, Status
 from app.services import lease
 from app.services.transitions import change_status, reassign_job, record_events
+from app.services.webhook_receipts import forget_expired_receipts
 from app.tasks.dispatch import DeliveryJob, enqueue_jobs
 from app.tasks.queues import QUEUE_FOR_PRIORITY
 
@@ -100,7 +101,8 @@ def _by_priority(rows) -> dict[Priority, list[int]]:
 
 
 class SweeperThread(threading.Thread):
-    """Runs `sweep` every SWEEP_INTERVAL_SECONDS, in one worker at a time (a Redis lock)."""
+    """Runs `sweep` every SWEEP_INTERVAL_SECONDS, in one worker at a time (a Redis lock), and
+    with it forgets webhook receipts past their retention."""
 
     def __init__(self, app: Flask):
         super().__init__(name="sweeper", daemon=True)
@@ -114,6 +116,7 @@ class SweeperThread(threading.Thread):
                 with self.app.app_context():
                     if get_redis().set(SWEEPER_LOCK, "1", nx=True, ex=max(1, int(self.interval * 0.9))):
                         sweep()
+                        forget_expired_receipts()
             except Exception:  # keep sweeping next time whatever went wrong this time
                 log.exception("sweep failed")
 

@@ -2,7 +2,9 @@
 
 Twilio signs with the account's auth token over the public URL it called; SendGrid signs with
 an ECDSA key over timestamp + body. A webhook whose provider is not configured does not exist
-(404), and anything unsigned, mis-signed or stale is refused before it is read.
+(404), and anything unsigned, mis-signed or stale is refused before it is read. Twilio signs
+no time, so its requests are acted on once each, by message sid (a replay gets a 2xx and
+changes nothing).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ MAX_BODY_BYTES = 1024 * 1024
 
 @bp.post("/twilio/status")
 def twilio_status():
-    """Twilio's delivery report for an SMS we sent."""
+    """Twilio's delivery report for an SMS we sent (a replayed one is acknowledged, ignored)."""
     _verify_twilio()
     try:
         provider_events.apply_twilio_status(
@@ -42,11 +44,12 @@ def twilio_status():
 
 @bp.post("/twilio/inbound")
 def twilio_inbound():
-    """An SMS a patient sent us: STOP, START and HELP are honoured; the reply is TwiML."""
+    """An SMS a patient sent us: STOP, START and HELP are honoured once; the reply is TwiML."""
     _verify_twilio()
     try:
         reply = provider_events.apply_inbound_sms(
-            request.form.get("From", ""), request.form.get("Body", ""), clinic=current_app.config["CLINIC_NAME"]
+            request.form.get("MessageSid") or request.form.get("SmsSid", ""), request.form.get("From", ""),
+            request.form.get("Body", ""), clinic=current_app.config["CLINIC_NAME"],
         )
     except ValidationError as error:
         return jsonify(error="invalid", message=error.message), 400

@@ -2,6 +2,7 @@
 
 import json
 import time
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -40,9 +41,19 @@ def sent_sms(twilio, run_worker, practitioner, patient):
     return row
 
 
+def new_sid() -> str:
+    return "SM" + uuid.uuid4().hex
+
+
 def post_twilio(client, twilio, url, **params):
-    form, headers = twilio.status_callback_request(url, params.pop("sid", ""), params.pop("status", ""), **params)
+    """A signed Twilio request; inbound messages get a sid of their own unless one is given."""
+    sid = params.pop("sid") if "sid" in params else new_sid()
+    form, headers = twilio.status_callback_request(url, sid, params.pop("status", ""), **params)
     return client.post(url.removeprefix("http://localhost"), data=form, headers=headers)
+
+
+def event_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(NotificationEvent))
 
 
 def test_a_delivered_report_marks_the_sms_delivered(client, twilio, sent_sms):
@@ -69,6 +80,38 @@ def test_a_late_failure_cannot_undo_a_delivery(client, twilio, sent_sms):
     post_twilio(client, twilio, STATUS_URL, sid=sent_sms.provider_message_id, status="delivered")
     post_twilio(client, twilio, STATUS_URL, sid=sent_sms.provider_message_id, status="failed")
     assert the_row().status is Status.DELIVERED
+
+
+def test_a_later_status_of_the_same_message_still_applies(client, twilio, sent_sms):
+    post_twilio(client, twilio, STATUS_URL, sid=sent_sms.provider_message_id, status="sent")
+    post_twilio(client, twilio, STATUS_URL, sid=sent_sms.provider_message_id, status="delivered")
+    assert the_row().status is Status.DELIVERED
+
+
+def test_a_replayed_status_report_is_acknowledged_and_records_nothing(client, twilio, sent_sms):
+    post_twilio(client, twilio, STATUS_URL, sid=sent_sms.provider_message_id, status="delivered")
+    events = event_count()
+    response = post_twilio(client, twilio, STATUS_URL, sid=sent_sms.provider_message_id, status="delivered")
+    assert response.status_code == 204
+    assert event_count() == events
+
+
+def test_a_replayed_status_report_changes_nothing_even_where_it_would_now_apply(client, twilio, sent_sms):
+    # Twilio can report before the worker has recorded the send: the report then moves nothing.
+    db.session.execute(sa.update(Notification).values(status=Status.SENDING))
+    db.session.commit()
+    post_twilio(client, twilio, STATUS_URL, sid=sent_sms.provider_message_id, status="undelivered")
+    db.session.execute(sa.update(Notification).values(status=Status.SENT))
+    db.session.commit()
+    response = post_twilio(client, twilio, STATUS_URL, sid=sent_sms.provider_message_id, status="undelivered")
+    assert response.status_code == 204
+    assert the_row().status is Status.SENT
+
+
+def test_a_sid_that_is_no_twilio_id_is_a_clear_400(client, twilio):
+    response = post_twilio(client, twilio, STATUS_URL, sid="SM\x00' or 1=1", status="delivered")
+    assert response.status_code == 400
+    assert "not a Twilio message id" in response.get_json()["message"]
 
 
 def test_a_report_for_a_message_we_do_not_know_is_acknowledged(client, twilio):
@@ -121,6 +164,37 @@ def test_after_stop_new_sms_are_suppressed(client, twilio, practitioner, patient
 def test_start_opts_the_patient_back_in(client, twilio, patient):
     post_twilio(client, twilio, INBOUND_URL, From=patient.phone, Body="STOP")
     post_twilio(client, twilio, INBOUND_URL, From=patient.phone, Body="start")
+    db.session.refresh(patient)
+    assert patient.sms_opted_out_at is None
+
+
+def test_a_replayed_stop_after_a_start_changes_nothing(client, twilio, patient):
+    stop = new_sid()
+    post_twilio(client, twilio, INBOUND_URL, sid=stop, From=patient.phone, Body="STOP")
+    post_twilio(client, twilio, INBOUND_URL, From=patient.phone, Body="START")
+    post_twilio(client, twilio, INBOUND_URL, sid=stop, From=patient.phone, Body="STOP")
+    db.session.refresh(patient)
+    assert patient.sms_opted_out_at is None
+
+
+def test_a_replayed_message_is_acknowledged_without_a_reply(client, twilio, patient):
+    stop = new_sid()
+    post_twilio(client, twilio, INBOUND_URL, sid=stop, From=patient.phone, Body="STOP")
+    response = post_twilio(client, twilio, INBOUND_URL, sid=stop, From=patient.phone, Body="STOP")
+    assert response.status_code == 200 and response.mimetype == "text/xml"
+    assert "<Message>" not in response.get_data(as_text=True)
+
+
+def test_a_stop_with_a_new_sid_after_a_start_still_opts_out(client, twilio, patient):
+    for word in ("STOP", "START", "STOP"):
+        post_twilio(client, twilio, INBOUND_URL, From=patient.phone, Body=word)
+    db.session.refresh(patient)
+    assert patient.sms_opted_out_at is not None
+
+
+def test_an_inbound_message_without_a_sid_is_a_clear_400(client, twilio, patient):
+    response = post_twilio(client, twilio, INBOUND_URL, sid="", From=patient.phone, Body="STOP")
+    assert response.status_code == 400
     db.session.refresh(patient)
     assert patient.sms_opted_out_at is None
 
