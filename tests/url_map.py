@@ -18,6 +18,7 @@ ROLES_FOR_BLUEPRINT: dict[str, tuple[str, ...]] = {
     "auth": EVERYONE,
     "home": EVERYONE,
     "account": EVERYONE,
+    "two_factor": STAFF,
     "inbox": ("patient",),
     "dashboard": STAFF,
     "admin": ("admin",),

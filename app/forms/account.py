@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
+from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.services.password_policy import MIN_LENGTH
@@ -23,3 +23,10 @@ class ChangePasswordForm(FlaskForm):
         validators=[DataRequired("Enter the new password again"),
                     EqualTo("new_password", "The two new passwords are not the same: type them again")],
     )
+
+
+class TwoFactorCodeForm(FlaskForm):
+    """One code: six digits from the authenticator app, or (where allowed) a recovery code."""
+
+    code = StringField("Code", validators=[DataRequired("Enter the 6-digit code your authenticator app shows"),
+                                           Length(max=64, message="That code is not right")])

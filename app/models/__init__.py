@@ -3,10 +3,10 @@
 from app.models.login_session import LoginSession
 from app.models.notification import Notification, NotificationEvent, NotificationGroup
 from app.models.template import Template
-from app.models.user import Device, User
+from app.models.user import Device, RecoveryCode, User
 from app.models.webhook_receipt import WebhookReceipt
 
 __all__ = [
-    "Device", "LoginSession", "Notification", "NotificationEvent", "NotificationGroup", "Template", "User",
-    "WebhookReceipt",
+    "Device", "LoginSession", "Notification", "NotificationEvent", "NotificationGroup", "RecoveryCode", "Template",
+    "User", "WebhookReceipt",
 ]

@@ -38,6 +38,11 @@ class User(UserMixin, db.Model):
     sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     email_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Two-factor sign-in (staff): secrets are sealed (app.services.sealed_secrets), never plain.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
+    totp_pending_secret: Mapped[str | None] = mapped_column(sa.String(255))  # being set up
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)  # no code at or before it works
+    two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     practitioner: Mapped[User | None] = relationship(remote_side=[id], back_populates="patients")
     patients: Mapped[list[User]] = relationship(back_populates="practitioner")
@@ -56,6 +61,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of deactivated users
         return self.active
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.two_factor_enabled_at is not None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -83,3 +92,15 @@ class Device(db.Model):
     @property
     def valid(self) -> bool:
         return self.invalidated_at is None
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app, stored as an argon2 hash."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(255))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,4 +1,5 @@
-"""Signing in: the account's throttle first, then the password, then a new sign-in session."""
+"""Signing in: the account's throttle first, then the password, then (for staff with two-factor
+sign-in) a code, then a new sign-in session."""
 
 from __future__ import annotations
 
@@ -6,15 +7,21 @@ from dataclasses import dataclass
 
 from app.models.user import User
 from app.services import sign_in_throttle as throttle
+from app.services import two_factor
 from app.services.accounts import authenticate
 from app.services.sign_in_sessions import start_session
 
 
 @dataclass(frozen=True)
 class SignInOutcome:
-    """Signed in (`user`), told to wait (`wait_seconds`), or refused (neither)."""
+    """Signed in (`user`), told to wait (`wait_seconds`), or refused (neither).
+
+    With `code_needed`, the password was right but no session is open yet: the user owes a
+    two-factor code (`sign_in_with_code`).
+    """
 
     user: User | None = None
+    code_needed: bool = False
     wait_seconds: int = 0
     # Failed attempts on the account since its last sign-in, when there were many.
     earlier_failures: throttle.FailedAttempts | None = None
@@ -38,6 +45,20 @@ def sign_in(email: str, password: str, *, device_cookie: str | None, client_addr
         throttle.record_failure(account, device)
         return SignInOutcome()
     earlier = throttle.record_success(account, device)
-    start_session(user, client_address=client_address, user_agent=user_agent)
+    if not user.two_factor_enabled:
+        start_session(user, client_address=client_address, user_agent=user_agent)
     known = (device or throttle.KnownDevice()).with_account(account)
-    return SignInOutcome(user=user, earlier_failures=earlier, device_cookie=throttle.device_cookie(known))
+    return SignInOutcome(user=user, code_needed=user.two_factor_enabled, earlier_failures=earlier,
+                         device_cookie=throttle.device_cookie(known))
+
+
+def sign_in_with_code(user: User, code: str, *, client_address: str | None,
+                      user_agent: str | None) -> two_factor.CodeKind | None:
+    """The second step: a code `user` may use now (using it up) opens their session.
+
+    Returns which kind of code it was, or None (and no session) when it is not one.
+    """
+    kind = two_factor.check_code(user, code)
+    if kind is not None:
+        start_session(user, client_address=client_address, user_agent=user_agent)
+    return kind

@@ -7,11 +7,24 @@ from flask import Flask
 
 def register_views(app: Flask) -> None:
     from app import ws
-    from app.views import account, admin, auth, dashboard, errors, filters, home, inbox, security_headers, webhooks
+    from app.views import (
+        account,
+        admin,
+        auth,
+        dashboard,
+        errors,
+        filters,
+        home,
+        inbox,
+        security_headers,
+        two_factor,
+        webhooks,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(two_factor.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(admin.bp)

@@ -1,4 +1,4 @@
-"""A person's own account: every signed-in user, whatever their role."""
+"""A person's own account: their password, whatever their role."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask_login import current_user, login_required
 
 from app.extensions import limiter
-from app.forms.account import ChangePasswordForm
+from app.forms.account import ChangePasswordForm, TwoFactorCodeForm
+from app.services import two_factor
 from app.services.accounts import change_password
 from app.services.errors import ValidationError
 
@@ -16,8 +17,8 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 @bp.get("")
 @login_required
 def index():
-    """The account page: change your password."""
-    return render_template("account/index.html", password_form=ChangePasswordForm())
+    """The account page: change your password; staff also manage two-factor sign-in."""
+    return account_page()
 
 
 @bp.post("/password")
@@ -33,9 +34,27 @@ def password():
         try:
             change_password(current_user, current=form.current_password.data, new=form.new_password.data)
         except ValidationError as exc:
-            for name, message in exc.errors.items():
-                form[name].errors = [*form[name].errors, message]
+            show_errors(form, exc)
         else:
             flash("Your password is changed. You stay signed in here; everywhere else is signed out.", "info")
             return redirect(url_for("account.index"))
-    return render_template("account/index.html", password_form=form), 422
+    return account_page(password_form=form), 422
+
+
+def account_page(*, password_form: ChangePasswordForm | None = None,
+                 disable_form: TwoFactorCodeForm | None = None) -> str:
+    """The account page, with the form that was just sent (and its errors) where there is one."""
+    offered = two_factor.offered_to(current_user)
+    return render_template(
+        "account/index.html",
+        password_form=password_form or ChangePasswordForm(),
+        two_factor_offered=offered,
+        disable_form=disable_form or TwoFactorCodeForm(),
+        recovery_codes_left=two_factor.recovery_codes_left(current_user) if offered else 0,
+    )
+
+
+def show_errors(form, error: ValidationError) -> None:
+    """Put a service's field errors on the form's fields of the same names."""
+    for name, message in error.errors.items():
+        form[name].errors = [*form[name].errors, message]

@@ -8,10 +8,12 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_login import current_user, login_url, login_user, logout_user
 
 from app.extensions import limiter, login_manager
+from app.forms.account import TwoFactorCodeForm
 from app.forms.auth import LoginForm
 from app.models.user import User
-from app.services import sign_in, sign_in_sessions
+from app.services import sign_in, sign_in_sessions, two_factor
 from app.services import sign_in_throttle as throttle
+from app.views import two_factor_steps
 from app.views.filters import when
 from app.views.htmx import is_htmx
 from app.views.safe_redirect import local_path
@@ -66,10 +68,15 @@ def login():
             client_address=request.remote_addr, user_agent=request.user_agent.string,
         )
         if outcome.user is not None:
-            login_user(outcome.user, remember=form.remember.data)
             if outcome.earlier_failures is not None:
                 flash(_failures_warning(outcome.earlier_failures), "error")
-            response = redirect(local_path(request.args.get("next")) or url_for("home.index"))
+            next_path = local_path(request.args.get("next"))
+            if outcome.code_needed:
+                two_factor_steps.begin(outcome.user, remember=form.remember.data, next_path=next_path)
+                response = redirect(url_for("auth.login_code"))
+            else:
+                login_user(outcome.user, remember=form.remember.data)
+                response = redirect(next_path or url_for("home.index"))
             _remember_device(response, outcome.device_cookie)
             return response
         if outcome.wait_seconds:
@@ -103,9 +110,43 @@ def _duration(seconds: int) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    methods=["POST"],
+    error_message="Too many sign-in attempts from here. Wait a minute, then try again.",
+    deduct_when=lambda response: response.status_code != 302,
+)
+@two_factor_steps.limit_code_attempts
+def login_code():
+    """Second step of signing in for staff with two-factor sign-in: the authenticator's code."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    half_way = two_factor_steps.pending()
+    if half_way is None:
+        two_factor_steps.end()
+        flash("Sign in with your email and password first.", "info")
+        return redirect(url_for("auth.login"))
+    user, remember, next_path = half_way
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        kind = sign_in.sign_in_with_code(user, form.code.data, client_address=request.remote_addr,
+                                         user_agent=request.user_agent.string)
+        if kind is not None:
+            two_factor_steps.end()
+            login_user(user, remember=remember)
+            if kind is two_factor.CodeKind.RECOVERY:
+                flash(f"You used a recovery code; {two_factor.recovery_codes_left(user)} left. If you lost your "
+                      "phone, set up two-factor sign-in on a new one from your account page.", "info")
+            return redirect(next_path or url_for("home.index"))
+        form.code.errors.append(two_factor.WRONG_CODE)
+    return render_template("auth/login_code.html", form=form), 422 if form.errors else 200
+
+
 @bp.post("/logout")
 def logout():
     """Sign out everywhere (a POST, so another site cannot sign you out with a link)."""
+    two_factor_steps.end()
     if current_user.is_authenticated:
         sign_in_sessions.end_all_sessions(current_user.id, sign_in_sessions.EndReason.SIGNED_OUT)
     logout_user()

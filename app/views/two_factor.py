@@ -1,0 +1,60 @@
+"""Staff set up, move and turn off two-factor sign-in from their account."""
+
+from __future__ import annotations
+
+import segno
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from app.forms.account import TwoFactorCodeForm
+from app.services import two_factor
+from app.services.errors import ValidationError
+from app.views.access import staff_required
+from app.views.account import account_page, show_errors
+from app.views.two_factor_steps import limit_code_attempts
+
+bp = Blueprint("two_factor", __name__, url_prefix="/account/two-factor")
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+@staff_required
+def setup():
+    """Set up an authenticator app: scan the QR code, then prove it with a code."""
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = two_factor.confirm_enrolment(current_user, form.code.data)
+        except ValidationError as exc:
+            show_errors(form, exc)
+        else:
+            return render_template("account/recovery_codes.html", codes=codes)
+    secret = two_factor.pending_secret(current_user)
+    return render_template(
+        "account/two_factor_setup.html", form=form,
+        qr_svg=_qr_svg(two_factor.provisioning_uri(current_user, secret)),
+        secret_groups=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+    ), 422 if form.errors else 200
+
+
+@bp.post("/disable")
+@staff_required
+@limit_code_attempts
+def disable():
+    """Turn two-factor sign-in off, with a current code."""
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        try:
+            two_factor.disable(current_user, form.code.data)
+        except ValidationError as exc:
+            show_errors(form, exc)
+        else:
+            flash("Two-factor sign-in is off. Signing in asks only for your password now.", "info")
+            return redirect(url_for("account.index"))
+    return account_page(disable_form=form), 422
+
+
+def _qr_svg(uri: str) -> Markup:
+    """The QR code as inline SVG: drawn here, so the secret never goes to a QR service, and
+    inline, so the page needs no image source beyond its own."""
+    return Markup(segno.make(uri, error="m").svg_inline(scale=5, dark="#000", light="#fff", svgclass="qr-code"))
