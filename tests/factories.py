@@ -92,3 +92,9 @@ def enrol_two_factor(user: User) -> Enrolment:
     secret = two_factor.pending_secret(user)
     codes = two_factor.confirm_enrolment(user, code_for(secret, seconds_from_now=-30))
     return Enrolment(secret=secret, recovery_codes=codes)
+
+
+def reload(user: User) -> User:
+    """`user` as the database has it now."""
+    db.session.refresh(user)
+    return user

@@ -153,3 +153,7 @@ def offer_practitioners(field: SelectField, practitioners: Iterable[User]) -> No
 def chosen_id(field: SelectField) -> int | None:
     """The id a validated practitioner select holds, or None for "None"."""
     return int(field.data) if field.data else None
+
+
+class ClinicSettingsForm(FlaskForm):
+    require_staff_two_factor = BooleanField("Require two-factor sign-in for admins and practitioners")

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
+from app.models.clinic_settings import ClinicSettings
 from app.models.login_session import LoginSession
 from app.models.notification import Notification, NotificationEvent, NotificationGroup
 from app.models.template import Template
@@ -7,6 +8,6 @@ from app.models.user import Device, RecoveryCode, User
 from app.models.webhook_receipt import WebhookReceipt
 
 __all__ = [
-    "Device", "LoginSession", "Notification", "NotificationEvent", "NotificationGroup", "RecoveryCode", "Template",
-    "User", "WebhookReceipt",
+    "ClinicSettings", "Device", "LoginSession", "Notification", "NotificationEvent", "NotificationGroup",
+    "RecoveryCode", "Template", "User", "WebhookReceipt",
 ]

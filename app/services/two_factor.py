@@ -27,7 +27,8 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models.enums import Role
 from app.models.user import RecoveryCode, User
-from app.services.errors import Forbidden, ValidationError
+from app.services.clinic_settings import current_settings
+from app.services.errors import Conflict, Forbidden, ValidationError
 from app.services.sealed_secrets import seal, unseal
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.PRACTITIONER})
@@ -51,6 +52,23 @@ class CodeKind(StrEnum):
 def offered_to(user: User) -> bool:
     """Only staff use two-factor sign-in; patients read their own messages only."""
     return user.role in STAFF_ROLES
+
+
+def required_for(user: User) -> bool:
+    """Whether the clinic's settings make `user` use two-factor sign-in."""
+    return offered_to(user) and current_settings().require_staff_two_factor
+
+
+def must_set_up(user: User) -> bool:
+    """`user` is required to use two-factor sign-in and has not set it up: they do that first."""
+    return not user.two_factor_enabled and required_for(user)
+
+
+def staff_without_two_factor() -> list[User]:
+    """Active admins and practitioners who have not set it up, by name."""
+    stmt = (sa.select(User).where(User.role.in_(STAFF_ROLES), User.active.is_(True),
+                                  User.two_factor_enabled_at.is_(None)).order_by(User.name, User.id))
+    return list(db.session.scalars(stmt))
 
 
 def pending_secret(user: User) -> str:
@@ -125,8 +143,12 @@ def disable(user: User, code: str) -> None:
     """Turn two-factor sign-in off, proven by a current code (authenticator or recovery).
 
     Raises:
+        Conflict: the clinic requires it of this user (they may move it to a new phone instead).
         ValidationError: on `code`, when it is not one the user may use now.
     """
+    if required_for(user):
+        raise Conflict("Your clinic requires two-factor sign-in for staff, so it cannot be turned off. "
+                       "To use a new phone, move it there instead.")
     if check_code(user, code) is None:
         raise ValidationError({"code": WRONG_CODE})
     user.totp_secret = user.totp_pending_secret = None

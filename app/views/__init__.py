@@ -32,4 +32,5 @@ def register_views(app: Flask) -> None:
     errors.register(app)
     filters.register(app)
     ws.register(app)
+    two_factor.register(app)
     security_headers.register(app)

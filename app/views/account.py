@@ -49,6 +49,7 @@ def account_page(*, password_form: ChangePasswordForm | None = None,
         "account/index.html",
         password_form=password_form or ChangePasswordForm(),
         two_factor_offered=offered,
+        two_factor_required=offered and two_factor.required_for(current_user),
         disable_form=disable_form or TwoFactorCodeForm(),
         recovery_codes_left=two_factor.recovery_codes_left(current_user) if offered else 0,
     )

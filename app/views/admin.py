@@ -1,4 +1,4 @@
-"""The admin area: delivery log, stats, queues, users, dev outbox."""
+"""The admin area: delivery log, stats, queues, users, clinic settings, dev outbox."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from app.extensions import get_redis
 from app.forms.admin import (
     COMMON_TIMEZONES,
     AssignPractitionerForm,
+    ClinicSettingsForm,
     DeliveryLogFilterForm,
     NewUserForm,
     StatsRangeForm,
@@ -33,8 +34,8 @@ from app.forms.admin import (
     offer_practitioners,
 )
 from app.models.enums import Role
+from app.services import clinic_settings, queue_health, two_factor, user_admin
 from app.services import delivery_log as log_service
-from app.services import queue_health, user_admin
 from app.services import stats as stats_service
 from app.services.errors import Conflict, ValidationError
 from app.services.input_rules import as_id
@@ -233,6 +234,23 @@ def _set_active(user_id: int, *, active: bool):
         state = "active again" if active else "deactivated and can no longer sign in"
         flash(f"{person.name} is {state}.", "info")
     return redirect(url_for("admin.user", user_id=user_id))
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def settings():
+    """The clinic's settings: whether staff must use two-factor sign-in."""
+    saved = clinic_settings.current_settings()
+    form = ClinicSettingsForm(obj=saved)
+    if form.validate_on_submit():
+        clinic_settings.save_settings(current_user, require_staff_two_factor=form.require_staff_two_factor.data)
+        flash("Settings saved.", "info")
+        return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form, saved=saved,
+                           without_two_factor=two_factor.staff_without_two_factor()), 422 if form.errors else 200
 
 
 # --- dev outbox -------------------------------------------------------------------------------

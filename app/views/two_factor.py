@@ -3,18 +3,39 @@
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
 from app.forms.account import TwoFactorCodeForm
 from app.services import two_factor
-from app.services.errors import ValidationError
+from app.services.errors import Conflict, ValidationError
 from app.views.access import staff_required
 from app.views.account import account_page, show_errors
+from app.views.htmx import is_htmx
 from app.views.two_factor_steps import limit_code_attempts
 
 bp = Blueprint("two_factor", __name__, url_prefix="/account/two-factor")
+
+# What staff who must set up two-factor sign-in may still open: its set-up page and sign-out.
+OPEN_BEFORE_SET_UP = frozenset({"two_factor.setup", "auth.logout", "static"})
+
+
+def register(app: Flask) -> None:
+    app.before_request(set_up_first)
+
+
+def set_up_first() -> Response | None:
+    """Send staff whom the clinic requires to use two-factor sign-in, and who have not set it up,
+    to its set-up page from every other page (htmx requests move the whole page there)."""
+    if request.endpoint in OPEN_BEFORE_SET_UP or not current_user.is_authenticated:
+        return None
+    if not two_factor.must_set_up(current_user):
+        return None
+    target = url_for("two_factor.setup")
+    if is_htmx():
+        return Response(status=403, headers={"HX-Redirect": target})
+    return redirect(target)
 
 
 @bp.route("/setup", methods=["GET", "POST"])
@@ -34,6 +55,7 @@ def setup():
         "account/two_factor_setup.html", form=form,
         qr_svg=_qr_svg(two_factor.provisioning_uri(current_user, secret)),
         secret_groups=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+        must_set_up=two_factor.must_set_up(current_user),
     ), 422 if form.errors else 200
 
 
@@ -48,6 +70,9 @@ def disable():
             two_factor.disable(current_user, form.code.data)
         except ValidationError as exc:
             show_errors(form, exc)
+        except Conflict as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("account.index"))
         else:
             flash("Two-factor sign-in is off. Signing in asks only for your password now.", "info")
             return redirect(url_for("account.index"))

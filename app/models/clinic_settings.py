@@ -1,0 +1,24 @@
+"""The clinic's own choices, set by its admins from the dashboard (not by operators' environment)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.types import UTCDateTime
+
+
+class ClinicSettings(db.Model):
+    """One row (id 1), written the first time an admin saves the settings page."""
+
+    __tablename__ = "clinic_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Admins and practitioners must use two-factor sign-in: those without it set it up before
+    # anything else.
+    require_staff_two_factor: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
