@@ -432,7 +432,7 @@ def run_naive(
     from app.models.notification import Notification, NotificationGroup
     from app.models.user import User
     from app.services.outbox import SendRequest, create_send
-    from app.tasks.queues import ALL_QUEUES
+    from app.services.queues import ALL_QUEUES
     from bench import naive
 
     redis = app.extensions["redis"]
@@ -515,7 +515,7 @@ def run_ours(
     from app.extensions import db
     from app.models.user import User
     from app.services.outbox import ALL_MY_PATIENTS, SendRequest, create_send
-    from app.tasks.queues import ALL_QUEUES
+    from app.services.queues import ALL_QUEUES
     from app.tasks.worker import build_worker
 
     redis = app.extensions["redis"]

@@ -275,7 +275,7 @@ def run_worker(app: Flask):
     from rq import Queue
     from rq.job import Job
 
-    from app.tasks.queues import ALL_QUEUES
+    from app.services.queues import ALL_QUEUES
     from app.tasks.worker import build_worker
 
     def run(*, scheduled: bool = False) -> None:
@@ -297,7 +297,7 @@ def queued_job_ids(redis: Redis) -> dict[str, list[str]]:
     """Job ids waiting on each queue, and those scheduled for later (key 'scheduled:<queue>')."""
     from rq import Queue
 
-    from app.tasks.queues import ALL_QUEUES
+    from app.services.queues import ALL_QUEUES
 
     found: dict[str, list[str]] = {}
     for name in ALL_QUEUES:

@@ -38,12 +38,12 @@ from app.models.status import Status
 from app.models.user import Device, User
 from app.services import lease
 from app.services.channel_choice import unreachable_reason
+from app.services.enqueueing import DeliveryJob, enqueue_jobs
 from app.services.live_inbox import publish_inbox_items
+from app.services.queues import QUEUE_FOR_PRIORITY
 from app.services.quiet_hours import quiet_hours_end
 from app.services.retry_policy import retry_delay
 from app.services.transitions import change_status, claim, write_outcomes
-from app.tasks.dispatch import DeliveryJob, enqueue_jobs
-from app.tasks.queues import QUEUE_FOR_PRIORITY
 
 log = logging.getLogger(__name__)
 

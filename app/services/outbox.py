@@ -32,8 +32,10 @@ from app.models.template import Template
 from app.models.user import Device, User
 from app.services import lease
 from app.services.channel_choice import choose_channels
+from app.services.enqueueing import DeliveryJob, enqueue_jobs
 from app.services.errors import Conflict, Forbidden, ValidationError
 from app.services.input_rules import CONTROL_CHARACTERS, as_id, has_control_characters, parse_moment
+from app.services.queues import QUEUE_FOR_PRIORITY
 from app.services.rendering import (
     RESERVED_DATA_KEYS,
     Composer,
@@ -43,8 +45,6 @@ from app.services.rendering import (
 )
 from app.services.template_fields import fields_for, label_for, missing_value_message
 from app.services.transitions import record_events
-from app.tasks.dispatch import DeliveryJob, enqueue_jobs
-from app.tasks.queues import QUEUE_FOR_PRIORITY
 
 ALL_MY_PATIENTS = "all_my_patients"  # a practitioner's own active patients
 ALL_PATIENTS = "all_patients"  # every active patient (admins only)

@@ -18,7 +18,7 @@ from rq.job import Job
 from rq.results import Result
 
 from app.services.errors import NotFound
-from app.tasks.queues import ALL_QUEUES
+from app.services.queues import ALL_QUEUES
 
 FAILED_SHOWN = 100
 HEADLINE_MAX = 300

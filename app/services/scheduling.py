@@ -23,12 +23,12 @@ from app.models.status import PENDING, Status
 from app.models.user import User
 from app.services import lease
 from app.services.access import visible_message, visible_notification
+from app.services.enqueueing import DeliveryJob, enqueue_jobs
 from app.services.errors import ValidationError
 from app.services.monitoring import CHANNEL_ORDER, visible_group
 from app.services.outbox import check_schedule_time
+from app.services.queues import QUEUE_FOR_PRIORITY
 from app.services.transitions import change_status
-from app.tasks.dispatch import DeliveryJob, enqueue_jobs
-from app.tasks.queues import QUEUE_FOR_PRIORITY
 
 # How a channel that a cancel or reschedule could not touch already stood (singular, plural).
 _ALREADY = {

@@ -27,10 +27,10 @@ from app.models.enums import Priority
 from app.models.notification import EventKind, Notification
 from app.models.status import PENDING, Status
 from app.services import lease
+from app.services.enqueueing import DeliveryJob, enqueue_jobs
+from app.services.queues import QUEUE_FOR_PRIORITY
 from app.services.transitions import change_status, reassign_job, record_events
 from app.services.webhook_receipts import forget_expired_receipts
-from app.tasks.dispatch import DeliveryJob, enqueue_jobs
-from app.tasks.queues import QUEUE_FOR_PRIORITY
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from rq import Queue, SimpleWorker
 
 from app.channels.registry import close_providers
 from app.services.delivery import shutdown_pool
+from app.services.queues import ALL_QUEUES
 from app.services.sweeper import SweeperThread
-from app.tasks.queues import ALL_QUEUES
 
 
 class AppWorker(SimpleWorker):

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from rq import Queue
 
+from app.services.enqueueing import DELIVER_FUNC
 from app.services.errors import NotFound
 from app.services.outbox import SendRequest, create_send
 from app.services.queue_health import (
@@ -15,8 +16,7 @@ from app.services.queue_health import (
     retry_failed_job,
     workers,
 )
-from app.tasks.dispatch import DELIVER_FUNC
-from app.tasks.queues import ALL_QUEUES
+from app.services.queues import ALL_QUEUES
 from app.tasks.worker import build_worker
 from tests.conftest import queued_job_ids
 

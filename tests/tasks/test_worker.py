@@ -6,7 +6,7 @@ from rq import Queue
 
 from app.models.enums import Priority
 from app.services.outbox import SendRequest, create_send
-from app.tasks.queues import ALL_QUEUES, QUEUE_FOR_PRIORITY
+from app.services.queues import ALL_QUEUES, QUEUE_FOR_PRIORITY
 from app.tasks.worker import AppWorker, build_worker
 from tests import factories
 

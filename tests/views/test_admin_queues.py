@@ -7,8 +7,8 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import Notification
 from app.models.status import Status
+from app.services.enqueueing import DELIVER_FUNC
 from app.services.outbox import SendRequest, create_send
-from app.tasks.dispatch import DELIVER_FUNC
 from app.tasks.worker import build_worker
 from tests.conftest import csrf_token_from, queued_job_ids
 

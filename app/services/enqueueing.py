@@ -3,6 +3,9 @@
 Job ids are chosen before the commit and stored on the rows (`app.services.lease`), so the
 sweeper can tell a row whose job is alive from one whose job was lost (Redis flushed, enqueue
 failed after commit). Many jobs go out in one pipeline: a group send of thousands is one round trip.
+
+Enqueueing belongs to the services that commit the rows; the job function is named by its dotted
+path, never imported, so services do not depend on `app.tasks` (tasks call services, not back).
 """
 
 from __future__ import annotations
