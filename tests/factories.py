@@ -1,4 +1,8 @@
-"""Keyword-only factories for test rows. Passwords are hashed once, not per user."""
+"""Keyword-only factories for test rows. Passwords are hashed once, not per user.
+
+Sends go through the real outbox, so their rows, first events and jobs are the product's own;
+a notification wanted in a later status is then put there directly.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,19 @@ import itertools
 import time as time_module
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
+from typing import Any
 
 import pyotp
+import sqlalchemy as sa
 
+from app.clock import utcnow
 from app.extensions import db
 from app.models.enums import Role
+from app.models.notification import Notification
+from app.models.status import Status
 from app.models.user import Device, User
+from app.services import lease, outbox
 from app.services.accounts import hash_password
 
 TEST_PASSWORD = "correct horse battery"
@@ -98,3 +108,82 @@ def reload(user: User) -> User:
     """`user` as the database has it now."""
     db.session.refresh(user)
     return user
+
+
+def create_send(
+    *,
+    sender: User | None,
+    recipients: Sequence[User] = (),
+    type: str = "treatment_update",
+    channels: Sequence[str] | None = ("in_app",),
+    title: str = "Rest well",
+    body: str = "Rest well after your session.",
+    now: datetime | None = None,
+    status: Status | None = None,
+    **fields: Any,
+) -> outbox.SendResult:
+    """A send through the real outbox: an in-app treatment update in free text unless told.
+
+    `fields` are the rest of a send request (scheduled_at, priority, data, ...). With `status`,
+    every notification of the send is then put in that status (the result still says what the
+    outbox answered).
+    """
+    request = outbox.SendRequest(
+        type=type, recipient_ids=[r.id for r in recipients], channels=None if channels is None else list(channels),
+        title=title, body=body, **fields,
+    )
+    result = outbox.create_send(sender, request, now=now)
+    if status is not None:
+        put_in_status(notifications_of(result), status)
+    return result
+
+
+def create_notification(
+    *, sender: User | None, recipient: User, channel: str = "in_app", status: Status | None = None, **fields: Any
+) -> Notification:
+    """One notification to `recipient` on `channel`; `status` and `fields` as for `create_send`."""
+    [notification] = notifications_of(
+        create_send(sender=sender, recipients=[recipient], channels=[channel], status=status, **fields)
+    )
+    return notification
+
+
+# What the pipeline stamps on the way to each status.
+_STAMPS = {
+    Status.SENT: ("sent_at",),
+    Status.DELIVERED: ("sent_at", "delivered_at"),
+    Status.READ: ("sent_at", "delivered_at", "read_at"),
+    Status.FAILED: ("failed_at",),
+    Status.CANCELLED: ("cancelled_at",),
+}
+
+
+def put_in_status(rows: Sequence[Notification], status: Status) -> None:
+    """Put `rows` in `status` as the pipeline would leave them, without the events on the way.
+
+    Legal or not: tests use it to set up races (a report arriving while a row is `sending`).
+    A `sending` row holds a claim's lease; a row past `sending` is granted to no job.
+    """
+    now = utcnow()
+    values: dict[str, Any] = {"status": status, "updated_at": now, **{stamp: now for stamp in _STAMPS.get(status, ())}}
+    if status is Status.SENDING:
+        values.update(lease.claim_terms(None, now)[1])
+    elif not status.is_pending:
+        values.update(lease.granted_to(None))
+    db.session.execute(sa.update(Notification).where(Notification.id.in_([r.id for r in rows])).values(values))
+    db.session.commit()
+    db.session.expire_all()
+
+
+def notifications() -> list[Notification]:
+    """Every notification, oldest first, as the database has it now."""
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(Notification).order_by(Notification.id)))
+
+
+def notifications_of(result: outbox.SendResult) -> list[Notification]:
+    """The notifications a send created, in the order of its result."""
+    public_ids = [item.notification_id for item in result.items]
+    by_public_id = {n.public_id: n for n in db.session.scalars(
+        sa.select(Notification).where(Notification.public_id.in_(public_ids)))}
+    return [by_public_id[p] for p in public_ids]

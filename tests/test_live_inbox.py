@@ -17,8 +17,8 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import LoginSession
 from app.services import user_admin
-from app.services.outbox import SendRequest, create_send
 from app.ws import SESSION_CHECK_SECONDS, SESSION_ENDED_CLOSE
+from tests import factories
 from tests.conftest import TEST_SECRET_KEY, csrf_token_from, log_in
 
 # Flask-Login's strong session protection binds a session to its browser: same agent here.
@@ -44,8 +44,7 @@ def connect(live_server: str, cookie: str | None, **headers) -> Client:
 
 
 def send_in_app(sender, patient, title: str) -> None:
-    create_send(sender, SendRequest(type="treatment_update", recipient_ids=[patient.id], channels=["in_app"],
-                                    title=title, body="Rest well."))
+    factories.create_send(sender=sender, recipients=[patient], title=title)
 
 
 def receive_until(ws: Client, text: str, seconds: float) -> str | None:

@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
-from app.services.outbox import SendRequest, create_send
 from tests import factories
 
 BROWSER_TESTS = Path(__file__).resolve().parent
@@ -194,13 +193,4 @@ def send_message(
     body: str = "Rest well after today's session.",
 ):
     """Create a send the way Compose does, without a browser (deliver it with `run_worker`)."""
-    return create_send(
-        sender,
-        SendRequest(
-            type="treatment_update",
-            recipient_ids=[p.id for p in patients],
-            channels=list(channels),
-            title=title,
-            body=body,
-        ),
-    )
+    return factories.create_send(sender=sender, recipients=patients, channels=channels, title=title, body=body)

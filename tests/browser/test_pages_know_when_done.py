@@ -7,16 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
-from app.services.outbox import SendRequest, create_send
+from tests import factories
 from tests.browser.conftest import TIMEOUT_MS, eventually, send_message
 
 POLL = "every 5s"
 
 
 def schedule_message(sender, patient, title: str):
-    return create_send(sender, SendRequest(
-        type="appointment_reminder", recipient_ids=[patient.id], channels=["in_app", "email"], title=title,
-        body="Please arrive at 9:30.", scheduled_at=datetime.now(UTC) + timedelta(hours=2)))
+    return factories.create_send(sender=sender, recipients=[patient], type="appointment_reminder",
+                                 channels=["in_app", "email"], title=title, body="Please arrive at 9:30.",
+                                 scheduled_at=datetime.now(UTC) + timedelta(hours=2))
 
 
 def count_polls(page: Page, path: str) -> list[str]:

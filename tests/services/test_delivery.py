@@ -12,22 +12,9 @@ from app.models import Notification, NotificationEvent
 from app.models.enums import Channel
 from app.models.status import Status
 from app.services.delivery import deliver_batch
-from app.services.outbox import SendRequest, create_send
 from app.services.scheduling import cancel_notification
 from tests import factories
 from tests.conftest import queued_job_ids
-
-
-def send(sender, patients, **fields):
-    values = {"type": "treatment_update", "recipient_ids": [p.id for p in patients], "channels": ["in_app"],
-              "title": "Update", "body": "Rest well."}
-    values.update(fields)
-    return create_send(sender, SendRequest(**values))
-
-
-def rows() -> list[Notification]:
-    db.session.expire_all()
-    return list(db.session.scalars(sa.select(Notification).order_by(Notification.id)))
 
 
 def events_of(notification: Notification) -> list[tuple[str, str | None]]:
@@ -40,9 +27,9 @@ def events_of(notification: Notification) -> list[tuple[str, str | None]]:
 
 
 def test_the_worker_delivers_every_channel(run_worker, redis, practitioner, patient):
-    send(practitioner, [patient], channels=["in_app", "sms", "email", "push"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["in_app", "sms", "email", "push"])
     run_worker()
-    by_channel = {n.channel: n for n in rows()}
+    by_channel = {n.channel: n for n in factories.notifications()}
     assert by_channel[Channel.IN_APP].status is Status.DELIVERED
     for channel in (Channel.SMS, Channel.EMAIL, Channel.PUSH):
         assert by_channel[channel].status is Status.SENT, channel
@@ -55,9 +42,9 @@ def test_the_worker_delivers_every_channel(run_worker, redis, practitioner, pati
 
 
 def test_each_attempt_is_an_event_with_provider_and_latency(run_worker, practitioner, patient):
-    send(practitioner, [patient], channels=["email"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["email"])
     run_worker()
-    [row] = rows()
+    [row] = factories.notifications()
     [created, sent] = db.session.scalars(
         sa.select(NotificationEvent).where(NotificationEvent.notification_id == row.id).order_by(NotificationEvent.id)
     ).all()
@@ -67,8 +54,8 @@ def test_each_attempt_is_an_event_with_provider_and_latency(run_worker, practiti
 
 
 def test_a_job_run_twice_sends_once(app, redis, practitioner, patient):
-    send(practitioner, [patient], channels=["sms"])
-    [row] = rows()
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
+    [row] = factories.notifications()
     first = deliver_batch([row.id], row.job_id)
     second = deliver_batch([row.id], row.job_id)
     assert (first.sent, second.sent, second.skipped) == (1, 0, 1)
@@ -76,25 +63,25 @@ def test_a_job_run_twice_sends_once(app, redis, practitioner, patient):
 
 
 def test_a_job_only_claims_rows_still_meant_for_it(app, redis, practitioner, patient):
-    send(practitioner, [patient], channels=["sms"])
-    [row] = rows()
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
+    [row] = factories.notifications()
     report = deliver_batch([row.id], "deliver-some-older-job")
     assert report.claimed == 0
-    assert rows()[0].status is Status.QUEUED
+    assert factories.notifications()[0].status is Status.QUEUED
 
 
 def test_a_cancelled_notification_is_never_sent(run_worker, redis, practitioner, patient):
-    send(practitioner, [patient], channels=["sms"])
-    [row] = rows()
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
+    [row] = factories.notifications()
     cancel_notification(practitioner, row.public_id)
     run_worker()
-    assert rows()[0].status is Status.CANCELLED
+    assert factories.notifications()[0].status is Status.CANCELLED
     assert dev_outbox.recent(redis, Channel.SMS) == []
 
 
 def test_a_job_for_a_deleted_notification_does_nothing(app, practitioner, patient):
-    send(practitioner, [patient])
-    [row] = rows()
+    factories.create_send(sender=practitioner, recipients=[patient])
+    [row] = factories.notifications()
     db.session.execute(sa.delete(NotificationEvent))
     db.session.execute(sa.delete(Notification))
     db.session.commit()
@@ -112,9 +99,9 @@ def test_a_failed_job_argument_is_refused_clearly(app):
 
 
 def test_in_app_items_are_delivered_at_once(run_worker, practitioner, patient):
-    send(practitioner, [patient])
+    factories.create_send(sender=practitioner, recipients=[patient])
     run_worker()
-    [row] = rows()
+    [row] = factories.notifications()
     assert row.status is Status.DELIVERED and row.delivered_at is not None
     assert events_of(row) == [("queued", "queued"), ("delivered", "delivered")]
 
@@ -126,9 +113,9 @@ def test_quiet_hours_defer_an_sms_to_the_end_of_the_window(run_worker, redis, pr
     end = (local_now + timedelta(hours=2)).time().replace(second=0, microsecond=0)
     sleeper = factories.create_patient(practitioner=practitioner, phone="+919800000009",
                                        preferred_channels=["sms"], quiet_hours=(start, end))
-    send(practitioner, [sleeper], channels=["sms"])
+    factories.create_send(sender=practitioner, recipients=[sleeper], channels=["sms"])
     run_worker()
-    [row] = rows()
+    [row] = factories.notifications()
     assert row.status is Status.SCHEDULED
     assert row.attempts == 0
     assert row.next_attempt_at.astimezone(zone).time().replace(second=0) == end
@@ -140,24 +127,24 @@ def test_quiet_hours_defer_an_sms_to_the_end_of_the_window(run_worker, redis, pr
 def test_health_alerts_ignore_quiet_hours(run_worker, redis, practitioner):
     sleeper = factories.create_patient(practitioner=practitioner, phone="+919800000010",
                                        preferred_channels=["sms"], quiet_hours=(time(0, 0), time(23, 59)))
-    send(practitioner, [sleeper], type="health_alert", channels=["sms"])
+    factories.create_send(sender=practitioner, recipients=[sleeper], type="health_alert", channels=["sms"])
     run_worker()
-    assert rows()[0].status is Status.SENT
+    assert factories.notifications()[0].status is Status.SENT
 
 
 def test_quiet_hours_do_not_hold_back_the_inbox(run_worker, practitioner):
     sleeper = factories.create_patient(practitioner=practitioner, quiet_hours=(time(0, 0), time(23, 59)))
-    send(practitioner, [sleeper])
+    factories.create_send(sender=practitioner, recipients=[sleeper])
     run_worker()
-    assert rows()[0].status is Status.DELIVERED
+    assert factories.notifications()[0].status is Status.DELIVERED
 
 
 def test_an_opt_out_after_creation_suppresses_at_send_time(run_worker, redis, practitioner, patient):
-    send(practitioner, [patient], channels=["sms"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
     patient.sms_opted_out_at = datetime.now(UTC)
     db.session.commit()
     run_worker()
-    [row] = rows()
+    [row] = factories.notifications()
     assert (row.status, row.status_reason) == (Status.SUPPRESSED, "opted out of SMS")
     assert dev_outbox.recent(redis, Channel.SMS) == []
 
@@ -166,22 +153,23 @@ def test_a_group_send_is_delivered_in_batches(app, run_worker, practitioner):
     app.config["DELIVERY_BATCH_SIZE"] = 4
     patients = factories.create_patients(10, practitioner=practitioner, phone="+919800000011",
                                          preferred_channels=["in_app", "sms"])
-    send(practitioner, patients, channels=["in_app", "sms"])
-    assert len({n.job_id for n in rows()}) == 5
+    factories.create_send(sender=practitioner, recipients=patients, channels=["in_app", "sms"])
+    assert len({n.job_id for n in factories.notifications()}) == 5
     run_worker()
-    assert {n.status for n in rows()} == {Status.DELIVERED, Status.SENT}
+    assert {n.status for n in factories.notifications()} == {Status.DELIVERED, Status.SENT}
 
 
 def test_a_scheduled_send_waits_for_its_time(run_worker, redis, practitioner, patient):
-    send(practitioner, [patient], channels=["sms"], scheduled_at=datetime.now(UTC) + timedelta(hours=1))
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"],
+                          scheduled_at=datetime.now(UTC) + timedelta(hours=1))
     run_worker()
-    assert rows()[0].status is Status.SCHEDULED
+    assert factories.notifications()[0].status is Status.SCHEDULED
     run_worker(scheduled=True)
-    assert rows()[0].status is Status.SENT
+    assert factories.notifications()[0].status is Status.SENT
 
 
 def test_a_delivery_job_result_is_not_kept(run_worker, redis, practitioner, patient):
-    send(practitioner, [patient])
-    job_id = rows()[0].job_id
+    factories.create_send(sender=practitioner, recipients=[patient])
+    job_id = factories.notifications()[0].job_id
     run_worker()
     assert not Job.exists(job_id, connection=redis)

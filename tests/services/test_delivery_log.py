@@ -10,14 +10,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import NotificationEvent
 from app.services.delivery_log import CSV_HEADER, LogFilters, csv_lines, log_page
-from app.services.outbox import SendRequest, create_send
 from app.services.query_filters import day_range
 from tests import factories
-
-
-def send_to(sender, patients, channels=("in_app",)):
-    create_send(sender, SendRequest(type="treatment_update", recipient_ids=[p.id for p in patients],
-                                    channels=list(channels), title="Note", body="Rest well."))
 
 
 def all_event_ids() -> list[int]:
@@ -45,7 +39,7 @@ def test_an_open_day_range_has_no_bound():
 
 
 def test_pages_walk_the_log_by_event_id_without_gaps_or_repeats(app, practitioner):
-    send_to(practitioner, factories.create_patients(5, practitioner=practitioner))
+    factories.create_send(sender=practitioner, recipients=factories.create_patients(5, practitioner=practitioner))
     first = log_page(LogFilters(), size=2)
     second = log_page(LogFilters(), before=first.next_before, size=2)
     third = log_page(LogFilters(), before=second.next_before, size=2)
@@ -55,35 +49,36 @@ def test_pages_walk_the_log_by_event_id_without_gaps_or_repeats(app, practitione
 
 
 def test_the_last_full_page_has_no_next_cursor(app, practitioner):
-    send_to(practitioner, factories.create_patients(2, practitioner=practitioner))
+    factories.create_send(sender=practitioner, recipients=factories.create_patients(2, practitioner=practitioner))
     assert log_page(LogFilters(), size=2).next_before is None
 
 
 def test_a_patient_search_that_is_a_huge_number_matches_nobody(app, practitioner, patient):
-    send_to(practitioner, [patient])
+    factories.create_send(sender=practitioner, recipients=[patient])
     assert log_page(LogFilters(patient="9" * 30)).rows == []
 
 
 def test_a_patient_search_treats_like_wildcards_as_text(app, practitioner, patient, other_patient):
-    send_to(practitioner, [patient, other_patient])
+    factories.create_send(sender=practitioner, recipients=[patient, other_patient])
     assert log_page(LogFilters(patient="%")).rows == []
 
 
 def test_the_csv_reads_in_chunks_and_keeps_every_row_once(app, practitioner):
-    send_to(practitioner, factories.create_patients(5, practitioner=practitioner))
+    factories.create_send(sender=practitioner, recipients=factories.create_patients(5, practitioner=practitioner))
     rows = parse(csv_lines(LogFilters(), chunk=2))
     assert rows[0] == list(CSV_HEADER)
     assert [int(r[0]) for r in rows[1:]] == all_event_ids()
 
 
 def test_the_csv_quotes_commas_quotes_and_newlines(app, practitioner):
-    name = 'Sharma, "Priya"\nJr'
-    send_to(practitioner, [factories.create_patient(practitioner=practitioner, name=name)])
+    patient = factories.create_patient(practitioner=practitioner, name='Sharma, "Priya"\nJr')
+    factories.create_send(sender=practitioner, recipients=[patient])
     [_, row] = parse(csv_lines(LogFilters()))
-    assert row[CSV_HEADER.index("patient")] == name
+    assert row[CSV_HEADER.index("patient")] == patient.name
 
 
 def test_the_csv_defuses_cells_a_spreadsheet_would_run_as_formulas(app, practitioner):
-    send_to(practitioner, [factories.create_patient(practitioner=practitioner, name="=HYPERLINK(\"x\")")])
+    formula = factories.create_patient(practitioner=practitioner, name="=HYPERLINK(\"x\")")
+    factories.create_send(sender=practitioner, recipients=[formula])
     [_, row] = parse(csv_lines(LogFilters()))
     assert row[CSV_HEADER.index("patient")] == "'=HYPERLINK(\"x\")"

@@ -13,16 +13,8 @@ from app.extensions import db
 from app.models import Device, Notification, NotificationEvent
 from app.models.enums import Channel
 from app.models.status import Status
-from app.services.outbox import SendRequest, create_send
 from tests import factories
 from tests.conftest import queued_job_ids
-
-
-def send(sender, patients, channels, **fields):
-    values = {"type": "treatment_update", "recipient_ids": [p.id for p in patients], "channels": channels,
-              "title": "Update", "body": "Rest well after your session."}
-    values.update(fields)
-    return create_send(sender, SendRequest(**values))
 
 
 def the_row() -> Notification:
@@ -47,7 +39,7 @@ def twilio(fake_twilio, use_fake):
 
 
 def test_sms_goes_through_twilio_with_a_status_callback(run_worker, twilio, practitioner, patient):
-    send(practitioner, [patient], ["sms"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
     run_worker()
     row = the_row()
     [received] = twilio.received
@@ -59,7 +51,7 @@ def test_sms_goes_through_twilio_with_a_status_callback(run_worker, twilio, prac
 def test_a_server_error_is_retried_with_backoff_then_sent(run_worker, redis, twilio, practitioner, patient):
     twilio.fail_next("server_error")
     started = datetime.now(UTC)
-    send(practitioner, [patient], ["sms"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
     run_worker()
     row = the_row()
     assert (row.status, row.attempts) == (Status.QUEUED, 1)
@@ -74,7 +66,7 @@ def test_a_server_error_is_retried_with_backoff_then_sent(run_worker, redis, twi
 
 def test_the_failed_attempt_is_logged_with_http_status_and_error(run_worker, twilio, practitioner, patient):
     twilio.fail_next("server_error")
-    send(practitioner, [patient], ["sms"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
     run_worker()
     event = db.session.scalars(sa.select(NotificationEvent).where(NotificationEvent.kind == "retry")).one()
     assert (event.provider, event.http_status) == ("twilio", 500)
@@ -83,7 +75,7 @@ def test_the_failed_attempt_is_logged_with_http_status_and_error(run_worker, twi
 
 def test_a_429_waits_at_least_the_retry_after(run_worker, twilio, practitioner, patient):
     twilio.fail_next("rate_limited", retry_after=600)
-    send(practitioner, [patient], ["sms"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
     run_worker()
     row = the_row()
     assert row.status is Status.QUEUED
@@ -93,14 +85,14 @@ def test_a_429_waits_at_least_the_retry_after(run_worker, twilio, practitioner, 
 def test_a_timeout_is_retried(run_worker, twilio, use_settings, practitioner, patient):
     use_settings(PROVIDER_TIMEOUT_SECONDS=0.5)
     twilio.fail_next("timeout")
-    send(practitioner, [patient], ["sms"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
     run_worker()
     assert (the_row().status, the_row().error_message) == (Status.QUEUED, "twilio timed out")
 
 
 def test_an_invalid_number_fails_at_once_without_retry(run_worker, redis, twilio, practitioner, patient):
     twilio.fail_for(patient.phone, "permanent", code=21211)
-    send(practitioner, [patient], ["sms"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
     run_worker()
     row = the_row()
     assert row.status is Status.FAILED and row.failed_at is not None
@@ -113,7 +105,7 @@ def test_an_invalid_number_fails_at_once_without_retry(run_worker, redis, twilio
 def test_retries_stop_after_the_last_attempt(app, run_worker, twilio, practitioner, patient):
     app.config["MAX_ATTEMPTS"] = 3
     twilio.fail_for(patient.phone, "server_error")
-    send(practitioner, [patient], ["sms"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
     for _ in range(3):
         run_worker(scheduled=True)
     row = the_row()
@@ -128,7 +120,7 @@ def test_one_bad_number_in_a_group_does_not_hold_back_the_rest(run_worker, twili
     patients = [factories.create_patient(practitioner=practitioner, phone=f"+9198000001{i:02d}",
                                          preferred_channels=["sms"]) for i in range(5)]
     twilio.fail_for(patients[2].phone, "permanent", code=21614)
-    send(practitioner, patients, ["sms"])
+    factories.create_send(sender=practitioner, recipients=patients, channels=["sms"])
     run_worker()
     statuses = {n.user_id: n.status for n in db.session.scalars(sa.select(Notification))}
     assert statuses.pop(patients[2].id) is Status.FAILED
@@ -138,8 +130,8 @@ def test_one_bad_number_in_a_group_does_not_hold_back_the_rest(run_worker, twili
 def test_a_batch_reuses_keep_alive_connections(app, run_worker, twilio, practitioner):
     patients = factories.create_patients(30, practitioner=practitioner, phone="+919800000200",
                                          preferred_channels=["sms"])
-    send(practitioner, patients, ["sms"])
-    send(practitioner, patients, ["sms"])
+    factories.create_send(sender=practitioner, recipients=patients, channels=["sms"])
+    factories.create_send(sender=practitioner, recipients=patients, channels=["sms"])
     run_worker()
     assert len(twilio.received) == 60
     assert twilio.connections <= app.config["DELIVERY_CONCURRENCY"]
@@ -152,7 +144,7 @@ def test_a_provider_that_raises_loses_nothing(app, run_worker, twilio, practitio
         raise RuntimeError("bug")
 
     monkeypatch.setattr(provider, "send", broken)
-    send(practitioner, [patient], ["sms"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
     run_worker()
     row = the_row()
     assert (row.status, row.error_message) == (Status.QUEUED, "provider error: RuntimeError")
@@ -160,7 +152,7 @@ def test_a_provider_that_raises_loses_nothing(app, run_worker, twilio, practitio
 
 def test_email_goes_through_sendgrid_with_its_reference(run_worker, fake_sendgrid, use_fake, practitioner, patient):
     use_fake(fake_sendgrid)
-    send(practitioner, [patient], ["email"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["email"])
     run_worker()
     row = the_row()
     [received] = fake_sendgrid.received
@@ -172,7 +164,7 @@ def test_email_goes_through_sendgrid_with_its_reference(run_worker, fake_sendgri
 
 def test_email_goes_through_smtp(run_worker, fake_smtp, use_fake, practitioner, patient):
     use_fake(fake_smtp)
-    send(practitioner, [patient], ["email"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["email"])
     run_worker()
     row = the_row()
     assert (row.status, row.provider) == (Status.SENT, "smtp")
@@ -182,7 +174,7 @@ def test_email_goes_through_smtp(run_worker, fake_smtp, use_fake, practitioner, 
 def test_push_goes_to_every_valid_device(run_worker, fake_fcm, use_fake, practitioner):
     use_fake(fake_fcm)
     patient = factories.create_patient(practitioner=practitioner, preferred_channels=["push"], devices=2)
-    send(practitioner, [patient], ["push"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["push"])
     run_worker()
     assert sorted(m["token"] for m in fake_fcm.received) == [f"device-{patient.id}-0", f"device-{patient.id}-1"]
     assert the_row().status is Status.SENT
@@ -194,7 +186,7 @@ def test_an_unregistered_device_is_invalidated_and_the_others_still_get_it(
     use_fake(fake_fcm)
     patient = factories.create_patient(practitioner=practitioner, preferred_channels=["push"], devices=2)
     fake_fcm.fail_for(f"device-{patient.id}-0", "permanent", code="UNREGISTERED")
-    send(practitioner, [patient], ["push"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["push"])
     run_worker()
     assert the_row().status is Status.SENT
     devices = {d.token: d.invalidated_at for d in db.session.scalars(sa.select(Device))}
@@ -208,10 +200,10 @@ def test_push_to_only_gone_devices_fails_and_later_sends_are_suppressed(
     use_fake(fake_fcm)
     patient = factories.create_patient(practitioner=practitioner, preferred_channels=["push"], devices=1)
     fake_fcm.fail_for(f"device-{patient.id}-0", "permanent", code="UNREGISTERED")
-    send(practitioner, [patient], ["push"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["push"])
     run_worker()
     assert the_row().status is Status.FAILED
-    [later] = send(practitioner, [patient], ["push"]).items
+    [later] = factories.create_send(sender=practitioner, recipients=[patient], channels=["push"]).items
     assert (later.status, later.reason) == (Status.SUPPRESSED, "no push device")
 
 
@@ -227,7 +219,7 @@ def test_an_outcome_arriving_after_the_row_was_recovered_is_not_recorded(app, ru
         return real_send(message)
 
     monkeypatch.setattr(provider, "send", send_while_the_sweeper_recovers)
-    send(practitioner, [patient], ["sms"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
     run_worker()
     row = the_row()
     assert (row.status, row.job_id) == (Status.QUEUED, "deliver-recovered")
@@ -245,7 +237,7 @@ IDLE_IN_TRANSACTION = sa.text(
 def test_no_database_connection_is_held_while_a_provider_answers(app, run_worker, twilio, practitioner):
     patients = factories.create_patients(3, practitioner=practitioner, phone="+919800000031",
                                          preferred_channels=["sms"])
-    send(practitioner, patients, ["sms"])
+    factories.create_send(sender=practitioner, recipients=patients, channels=["sms"])
     db.session.commit()  # this test's own session holds no connection either
     engine = db.engine
     seen: list[tuple[int, int | None]] = []
@@ -269,7 +261,7 @@ def test_no_database_connection_is_held_while_a_provider_answers(app, run_worker
 
 
 def test_inbox_items_go_live_before_the_batchs_sms_are_sent(run_worker, redis, twilio, practitioner, patient):
-    send(practitioner, [patient], ["in_app", "sms"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["in_app", "sms"])
     in_app, sms = sorted(db.session.scalars(sa.select(Notification)), key=lambda n: n.channel != Channel.IN_APP)
     assert in_app.job_id == sms.job_id, "not one batch"
     in_app_id = in_app.id

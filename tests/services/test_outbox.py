@@ -23,9 +23,6 @@ def free_text(recipients, **fields) -> SendRequest:
     return SendRequest(**values)
 
 
-def rows() -> list[Notification]:
-    return list(db.session.scalars(sa.select(Notification).order_by(Notification.id)))
-
 
 def count(model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
@@ -34,11 +31,11 @@ def count(model) -> int:
 def test_one_row_per_patient_and_channel(practitioner, patient, other_patient):
     result = create_send(practitioner, free_text([patient, other_patient], channels=["in_app", "email"]))
     assert result.created
-    assert sorted((n.user_id, n.channel) for n in rows()) == sorted(
+    assert sorted((n.user_id, n.channel) for n in factories.notifications()) == sorted(
         [(patient.id, Channel.IN_APP), (patient.id, Channel.EMAIL),
          (other_patient.id, Channel.IN_APP), (other_patient.id, Channel.EMAIL)]
     )
-    assert all(n.status is Status.QUEUED for n in rows())
+    assert all(n.status is Status.QUEUED for n in factories.notifications())
 
 
 def test_every_row_gets_its_first_event(practitioner, patient):
@@ -51,7 +48,7 @@ def test_every_row_gets_its_first_event(practitioner, patient):
 
 def test_rows_record_sender_group_priority_and_attempt_budget(app, practitioner, patient):
     result = create_send(practitioner, free_text([patient]))
-    [row] = rows()
+    [row] = factories.notifications()
     group = db.session.get(NotificationGroup, row.group_id)
     assert group.public_id == result.group_id
     assert row.sender_id == practitioner.id
@@ -68,8 +65,8 @@ def test_jobs_are_enqueued_only_after_commit_and_carry_the_row_ids(redis, practi
     from rq.job import Job
 
     job = Job.fetch(jobs["default"][0], connection=redis)
-    assert sorted(job.args[0]) == sorted(n.id for n in rows())
-    assert {n.job_id for n in rows()} == {job.id}
+    assert sorted(job.args[0]) == sorted(n.id for n in factories.notifications())
+    assert {n.job_id for n in factories.notifications()} == {job.id}
 
 
 def test_a_group_send_is_split_into_batches_on_the_low_queue(app, redis, practitioner):
@@ -90,7 +87,7 @@ def test_time_critical_types_go_on_the_high_queue(redis, practitioner, patient, 
 def test_a_future_send_is_scheduled_with_enqueue_at(redis, practitioner, patient):
     when = datetime.now(UTC) + timedelta(hours=3)
     result = create_send(practitioner, free_text([patient], scheduled_at=when))
-    [row] = rows()
+    [row] = factories.notifications()
     assert row.status is Status.SCHEDULED
     assert row.next_attempt_at == when
     assert result.scheduled_at == when
@@ -101,7 +98,7 @@ def test_a_future_send_is_scheduled_with_enqueue_at(redis, practitioner, patient
 def test_schedule_as_iso_text_with_an_offset_is_accepted(practitioner, patient):
     when = (datetime.now(UTC) + timedelta(days=1)).astimezone()
     create_send(practitioner, free_text([patient], scheduled_at=when.isoformat()))
-    assert rows()[0].next_attempt_at == when.astimezone(UTC)
+    assert factories.notifications()[0].next_attempt_at == when.astimezone(UTC)
 
 
 def test_all_my_patients_reaches_only_my_active_patients(practitioner, other_practitioner):
@@ -116,7 +113,7 @@ def test_templates_render_in_the_patients_language(practitioner, templates):
     hindi = factories.create_patient(practitioner=practitioner, locale="hi", name="Arjun")
     create_send(practitioner, SendRequest(type="appointment_reminder", recipient_ids=[hindi.id], channels=["in_app"],
                                           template_key="appointment_reminder", data={"when": "2 दिसंबर, 10:00"}))
-    [row] = rows()
+    [row] = factories.notifications()
     assert row.title == "अपॉइंटमेंट अनुस्मारक"
     assert "Arjun" in row.message and "2 दिसंबर, 10:00" in row.message
 
@@ -126,19 +123,19 @@ def test_a_language_without_a_template_falls_back_to_the_default(practitioner, t
     create_send(practitioner, SendRequest(type="appointment_confirmation", recipient_ids=[patient.id],
                                           channels=["email"], template_key="appointment_confirmation",
                                           data={"when": "Mon 10:00"}))
-    assert rows()[0].title == "Appointment confirmed for Mon 10:00"
+    assert factories.notifications()[0].title == "Appointment confirmed for Mon 10:00"
 
 
 def test_email_gets_escaped_html(practitioner, patient):
     create_send(practitioner, free_text([patient], channels=["email"], body="<script>x</script>\n\nBye"))
-    [row] = rows()
+    [row] = factories.notifications()
     assert "<script>" not in row.html
     assert "&lt;script&gt;x&lt;/script&gt;" in row.html
 
 
 def test_minimal_sms_carries_a_notice_not_the_text(practitioner, patient):
     create_send(practitioner, free_text([patient], channels=["sms"], body="Your liver values are high."))
-    [row] = rows()
+    [row] = factories.notifications()
     assert "liver" not in row.message
     assert "http://localhost/inbox" in row.message
 
@@ -146,7 +143,7 @@ def test_minimal_sms_carries_a_notice_not_the_text(practitioner, patient):
 def test_full_sms_bodies_carry_the_text_when_configured(app, practitioner, patient):
     app.config["SMS_PUSH_BODIES"] = "full"
     create_send(practitioner, free_text([patient], channels=["sms"], body="See you at 10."))
-    assert rows()[0].message == "See you at 10."
+    assert factories.notifications()[0].message == "See you at 10."
 
 
 # --- suppression ------------------------------------------------------------------------------
@@ -164,7 +161,7 @@ def test_a_patient_without_a_phone_is_suppressed_for_sms_and_others_still_go(pra
 def test_suppressed_rows_get_no_job_and_an_event_with_the_reason(redis, practitioner):
     no_phone = factories.create_patient(practitioner=practitioner, phone=None, preferred_channels=["sms"])
     create_send(practitioner, free_text([no_phone], channels=["sms"]))
-    [row] = rows()
+    [row] = factories.notifications()
     assert row.job_id is None
     assert queued_job_ids(redis)["default"] == []
     [event] = db.session.scalars(sa.select(NotificationEvent)).all()
@@ -343,7 +340,7 @@ def test_a_template_value_over_500_characters_is_refused_not_cut(practitioner, p
 
 def test_a_template_value_of_500_characters_is_kept_whole(practitioner, patient, templates):
     create_send(practitioner, template_send([patient], data={"when": "x" * 500}))
-    assert "x" * 500 in rows()[0].message
+    assert "x" * 500 in factories.notifications()[0].message
 
 
 @pytest.mark.parametrize("field", ["title", "body"])
@@ -381,6 +378,6 @@ def test_a_redis_outage_after_commit_loses_nothing(app, practitioner, patient, m
 
     monkeypatch.setattr(app.extensions["redis"], "pipeline", refuse)
     result = create_send(practitioner, free_text([patient]))
-    [row] = rows()
+    [row] = factories.notifications()
     assert row.status is Status.QUEUED and row.job_id is not None  # the sweeper will find it
     assert result.items[0].status is Status.QUEUED

@@ -7,7 +7,6 @@ from rq import Queue
 
 from app.services.enqueueing import DELIVER_FUNC
 from app.services.errors import NotFound
-from app.services.outbox import SendRequest, create_send
 from app.services.queue_health import (
     exception_headline,
     failed_jobs,
@@ -18,13 +17,8 @@ from app.services.queue_health import (
 )
 from app.services.queues import ALL_QUEUES
 from app.tasks.worker import build_worker
+from tests import factories
 from tests.conftest import queued_job_ids
-
-
-def send(sender, patient, **fields):
-    request = SendRequest(type="treatment_update", recipient_ids=[patient.id], channels=["in_app"],
-                          title="Note", body="Rest well.", **fields)
-    return create_send(sender, request)
 
 
 def broken_job(redis, queue: str = "default", secret: str = "Priya Sharma"):
@@ -33,8 +27,9 @@ def broken_job(redis, queue: str = "default", secret: str = "Priya Sharma"):
 
 
 def test_counts_show_queued_and_scheduled_jobs_per_queue(redis, practitioner, patient):
-    send(practitioner, patient)
-    send(practitioner, patient, scheduled_at=datetime.now(UTC) + timedelta(hours=2))
+    factories.create_send(sender=practitioner, recipients=[patient])
+    factories.create_send(sender=practitioner, recipients=[patient],
+                          scheduled_at=datetime.now(UTC) + timedelta(hours=2))
     by_name = {c.name: c for c in queue_counts(redis)}
     assert [c.name for c in queue_counts(redis)] == list(ALL_QUEUES)
     assert (by_name["default"].queued, by_name["default"].scheduled, by_name["default"].failed) == (1, 1, 0)

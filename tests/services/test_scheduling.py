@@ -12,7 +12,6 @@ from app.models.enums import Channel
 from app.models.notification import EventKind
 from app.models.status import Status
 from app.services.errors import NotFound
-from app.services.outbox import SendRequest, create_send
 from app.services.scheduling import (
     ChannelChange,
     cancel_message,
@@ -27,20 +26,14 @@ THREE = ["in_app", "sms", "email"]
 
 
 def schedule(sender, patient, channels=THREE, hours: int = 1):
-    return create_send(sender, SendRequest(
-        type="appointment_reminder", recipient_ids=[patient.id], channels=channels, title="Shirodhara tomorrow",
-        body="Please arrive at 9:30.", scheduled_at=datetime.now(UTC) + timedelta(hours=hours)))
+    return factories.create_send(sender=sender, recipients=[patient], type="appointment_reminder", channels=channels,
+                                 title="Shirodhara tomorrow", body="Please arrive at 9:30.",
+                                 scheduled_at=datetime.now(UTC) + timedelta(hours=hours))
 
 
 def by_channel() -> dict[Channel, Notification]:
     db.session.expire_all()
     return {n.channel: n for n in db.session.scalars(sa.select(Notification))}
-
-
-def claimed_by_a_worker(row: Notification) -> None:
-    """What a worker's claim leaves behind: the row is `sending` and no longer cancellable."""
-    db.session.execute(sa.update(Notification).where(Notification.id == row.id).values(status=Status.SENDING))
-    db.session.commit()
 
 
 def test_cancelling_a_message_cancels_every_channel_and_none_is_sent(run_worker, redis, practitioner, patient):
@@ -66,7 +59,7 @@ def test_cancelling_a_message_leaves_what_already_went_and_says_so(run_worker, p
 
 def test_a_channel_a_worker_has_claimed_is_not_cancelled(practitioner, patient):
     result = schedule(practitioner, patient)
-    claimed_by_a_worker(by_channel()[Channel.SMS])
+    factories.put_in_status([by_channel()[Channel.SMS]], Status.SENDING)
     change = cancel_message(practitioner, result.group_id, patient.id)
     assert change.untouched == ((Channel.SMS, Status.SENDING),)
     assert by_channel()[Channel.SMS].status is Status.SENDING
@@ -83,7 +76,7 @@ def test_cancelling_only_one_channel_leaves_the_others(practitioner, patient):
 
 def test_rescheduling_a_message_moves_every_unclaimed_channel_with_one_job(redis, practitioner, patient):
     result = schedule(practitioner, patient)
-    claimed_by_a_worker(by_channel()[Channel.EMAIL])
+    factories.put_in_status([by_channel()[Channel.EMAIL]], Status.SENDING)
     later = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
     change = reschedule_message(practitioner, result.group_id, patient.id, later)
     assert change.changed == (Channel.SMS, Channel.IN_APP) and change.run_at == later

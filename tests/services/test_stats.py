@@ -12,17 +12,16 @@ from app.models.notification import EventKind
 from app.models.status import Status
 from app.services.delivery import deliver_batch
 from app.services.errors import ValidationError
-from app.services.outbox import SendRequest, create_send
 from app.services.stats import axis_ticks, check_range, chosen_range, default_range, delivery_stats
 from app.services.transitions import change_status
+from tests import factories
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
 
 
 def deliver_at(sender, patient, channels, when: datetime) -> None:
     """Create and deliver a send as if both happened at `when`."""
-    create_send(sender, SendRequest(type="treatment_update", recipient_ids=[patient.id], channels=channels,
-                                    title="Note", body="Rest well."), now=when)
+    factories.create_send(sender=sender, recipients=[patient], channels=channels, now=when)
     ids = list(db.session.scalars(sa.select(Notification.id).where(Notification.status == "queued")))
     deliver_batch(ids, now=when)
 
@@ -65,16 +64,13 @@ def test_every_channel_and_day_is_present_even_without_events(app):
 
 def test_failures_and_their_reasons_are_counted_but_retries_are_not(app, run_worker, fake_twilio,
                                                                    use_fake, practitioner):
-    from tests import factories
-
     use_fake(fake_twilio)
     patients = [factories.create_patient(practitioner=practitioner, phone=f"+9198000003{i:02d}",
                                          preferred_channels=["sms"]) for i in range(4)]
     fake_twilio.fail_for(patients[0].phone, "permanent", code=21211)
     fake_twilio.fail_for(patients[1].phone, "permanent", code=21211)
     fake_twilio.fail_for(patients[2].phone, "server_error", times=1)  # retried later, not a failure
-    create_send(practitioner, SendRequest(type="treatment_update", recipient_ids=[p.id for p in patients],
-                                          channels=["sms"], title="Note", body="Rest well."))
+    factories.create_send(sender=practitioner, recipients=patients, channels=["sms"])
     run_worker()
     today = datetime.now(KOLKATA).date()
     report = delivery_stats(today, today, KOLKATA)
@@ -119,14 +115,11 @@ def totals_of(report, channel: str):
 
 def test_the_period_has_totals_and_a_failure_rate_per_channel(app, run_worker, fake_twilio, use_fake,
                                                                practitioner):
-    from tests import factories
-
     use_fake(fake_twilio)
     patients = [factories.create_patient(practitioner=practitioner, phone=f"+9198000005{i:02d}",
                                          preferred_channels=["sms", "in_app"]) for i in range(4)]
     fake_twilio.fail_for(patients[0].phone, "permanent", code=21211)
-    create_send(practitioner, SendRequest(type="treatment_update", recipient_ids=[p.id for p in patients],
-                                          channels=["sms", "in_app"], title="Note", body="Rest well."))
+    factories.create_send(sender=practitioner, recipients=patients, channels=["sms", "in_app"])
     run_worker()
     today = datetime.now(KOLKATA).date()
     report = delivery_stats(today - timedelta(days=6), today, KOLKATA)

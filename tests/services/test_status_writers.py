@@ -16,7 +16,6 @@ from app.models import Notification, User
 from app.models.enums import Channel
 from app.models.status import Status
 from app.services.inbox import mark_all_read, mark_read
-from app.services.outbox import SendRequest, create_send
 from app.services.provider_events import apply_twilio_status
 from app.services.scheduling import cancel_notification, reschedule_notification
 from app.services.sweeper import sweep
@@ -55,13 +54,6 @@ def status_updates(app):
     sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
-def send(sender, patients, channels, **fields):
-    values = {"type": "treatment_update", "recipient_ids": [p.id for p in patients], "channels": channels,
-              "title": "Update", "body": "Rest well."}
-    values.update(fields)
-    return create_send(sender, SendRequest(**values))
-
-
 def public_id(result) -> str:
     return result.items[0].notification_id
 
@@ -75,8 +67,9 @@ def test_only_transitions_updates_a_status_while_the_whole_pipeline_runs(
     other_patient = factories.create_patient(phone="+919800000072", **everything)
     sleeper = factories.create_patient(phone="+919800000073", quiet_hours=(time(0, 0), time(23, 59)), **everything)
     fake_twilio.fail_for(other_patient.phone, "server_error", times=1)
-    send(practitioner, [patient, other_patient, sleeper], ["sms", "in_app"])  # sent, retried, deferred, delivered
-    send(practitioner, [other_patient], ["email"])
+    factories.create_send(sender=practitioner, recipients=[patient, other_patient, sleeper],
+                          channels=["sms", "in_app"])  # sent, retried, deferred, delivered
+    factories.create_send(sender=practitioner, recipients=[other_patient], channels=["email"])
     db.session.execute(sa.update(User).where(User.id == other_patient.id).values(email_opted_out_at=datetime.now(UTC)))
     db.session.commit()  # opted out after the send: suppressed at delivery
     run_worker()
@@ -88,10 +81,12 @@ def test_only_transitions_updates_a_status_while_the_whole_pipeline_runs(
         Notification.user_id == patient.id, Notification.channel == Channel.IN_APP)).one())
     mark_all_read(other_patient)
     later = datetime.now(UTC) + timedelta(hours=1)
-    cancel_notification(practitioner, public_id(send(practitioner, [patient], ["sms"], scheduled_at=later)))
-    reschedule_notification(practitioner, public_id(send(practitioner, [patient], ["sms"], scheduled_at=later)),
+    cancel_notification(practitioner, public_id(factories.create_send(sender=practitioner, recipients=[patient],
+                                                                      channels=["sms"], scheduled_at=later)))
+    reschedule_notification(practitioner, public_id(factories.create_send(sender=practitioner, recipients=[patient],
+                                                                          channels=["sms"], scheduled_at=later)),
                             later + timedelta(hours=1))
-    lost = public_id(send(practitioner, [other_patient], ["in_app"]))
+    lost = public_id(factories.create_send(sender=practitioner, recipients=[other_patient], channels=["in_app"]))
     redis.flushdb()
     sweep(now=datetime.now(UTC) + timedelta(minutes=5))  # requeues what Redis lost
     row = db.session.scalars(sa.select(Notification).where(Notification.public_id == lost)).one()

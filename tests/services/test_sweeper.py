@@ -7,23 +7,10 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Notification, NotificationEvent
 from app.models.status import Status
-from app.services.outbox import SendRequest, create_send
 from app.services.sweeper import sweep
 from app.services.transitions import claim
 from tests import factories
 from tests.conftest import queued_job_ids
-
-
-def send(sender, patients, **fields):
-    values = {"type": "treatment_update", "recipient_ids": [p.id for p in patients], "channels": ["in_app"],
-              "title": "Update", "body": "Rest well."}
-    values.update(fields)
-    return create_send(sender, SendRequest(**values))
-
-
-def rows() -> list[Notification]:
-    db.session.expire_all()
-    return list(db.session.scalars(sa.select(Notification).order_by(Notification.id)))
 
 
 def later(seconds: float = 120) -> datetime:
@@ -31,65 +18,66 @@ def later(seconds: float = 120) -> datetime:
 
 
 def test_due_work_whose_job_was_flushed_from_redis_is_requeued(run_worker, redis, practitioner, patient):
-    send(practitioner, [patient])
+    factories.create_send(sender=practitioner, recipients=[patient])
     redis.flushdb()
     report = sweep(now=later())
     assert report.requeued == 1
     run_worker()
-    assert rows()[0].status is Status.DELIVERED
+    assert factories.notifications()[0].status is Status.DELIVERED
 
 
 def test_requeued_work_gets_a_new_job_and_an_event(redis, practitioner, patient):
-    send(practitioner, [patient])
-    old_job = rows()[0].job_id
+    factories.create_send(sender=practitioner, recipients=[patient])
+    old_job = factories.notifications()[0].job_id
     redis.flushdb()
     sweep(now=later())
-    [row] = rows()
+    [row] = factories.notifications()
     assert row.job_id != old_job
     assert queued_job_ids(redis)["default"] == [row.job_id]
     assert "requeued" in [e.kind.value for e in db.session.scalars(sa.select(NotificationEvent))]
 
 
 def test_work_waiting_in_a_long_queue_is_left_alone(redis, practitioner, patient):
-    send(practitioner, [patient])
-    job_id = rows()[0].job_id
+    factories.create_send(sender=practitioner, recipients=[patient])
+    job_id = factories.notifications()[0].job_id
     assert sweep(now=later()).requeued == 0
-    assert rows()[0].job_id == job_id
+    assert factories.notifications()[0].job_id == job_id
     assert queued_job_ids(redis)["default"] == [job_id]
 
 
 def test_work_not_yet_past_the_grace_period_is_left_alone(redis, practitioner, patient):
-    send(practitioner, [patient])
+    factories.create_send(sender=practitioner, recipients=[patient])
     redis.flushdb()
     assert sweep().requeued == 0
 
 
 def test_scheduled_work_is_not_touched_before_it_is_due(redis, practitioner, patient):
-    send(practitioner, [patient], scheduled_at=datetime.now(UTC) + timedelta(hours=2))
+    factories.create_send(sender=practitioner, recipients=[patient],
+                          scheduled_at=datetime.now(UTC) + timedelta(hours=2))
     redis.flushdb()
     assert sweep(now=later()).requeued == 0
     assert sweep(now=later(2 * 3600 + 60)).requeued == 1
 
 
 def test_work_a_dead_worker_claimed_is_recovered(app, run_worker, practitioner, patient):
-    send(practitioner, [patient])
-    [row] = rows()
+    factories.create_send(sender=practitioner, recipients=[patient])
+    [row] = factories.notifications()
     claim([row.id], row.job_id, now=datetime.now(UTC))  # and then the worker dies
     db.session.commit()
     assert sweep(now=later(60)).recovered == 0  # might still be running
     assert sweep(now=later(app.config["JOB_TIMEOUT_SECONDS"])).recovered == 0  # its job may still be writing
     report = sweep(now=later(app.config["JOB_TIMEOUT_SECONDS"] + 120))
     assert report.recovered == 1
-    assert rows()[0].status is Status.QUEUED
+    assert factories.notifications()[0].status is Status.QUEUED
     run_worker()
-    assert rows()[0].status is Status.DELIVERED
+    assert factories.notifications()[0].status is Status.DELIVERED
 
 
 def test_a_job_that_crashed_is_replaced(run_worker, redis, practitioner, patient):
     from rq.job import Job
 
-    send(practitioner, [patient])
-    job = Job.fetch(rows()[0].job_id, connection=redis)
+    factories.create_send(sender=practitioner, recipients=[patient])
+    job = Job.fetch(factories.notifications()[0].job_id, connection=redis)
     job.set_status("failed")
     assert sweep(now=later()).requeued == 1
 
@@ -97,17 +85,17 @@ def test_a_job_that_crashed_is_replaced(run_worker, redis, practitioner, patient
 def test_the_sweep_recovers_a_large_flushed_group(app, run_worker, redis, practitioner):
     app.config["DELIVERY_BATCH_SIZE"] = 10
     patients = factories.create_patients(35, practitioner=practitioner)
-    send(practitioner, patients)
+    factories.create_send(sender=practitioner, recipients=patients)
     redis.flushdb()
     assert sweep(now=later()).requeued == 35
     assert len(queued_job_ids(redis)["low"]) == 4
     run_worker()
-    assert {r.status for r in rows()} == {Status.DELIVERED}
+    assert {r.status for r in factories.notifications()} == {Status.DELIVERED}
 
 
 def test_a_row_cancelled_while_the_sweeper_looks_is_not_requeued(app, redis, practitioner, patient, other_patient):
-    send(practitioner, [patient, other_patient])
-    cancelled, kept = rows()
+    factories.create_send(sender=practitioner, recipients=[patient, other_patient])
+    cancelled, kept = factories.notifications()
     redis.flushdb()
 
     def cancel_first(conn, cursor, statement, parameters, context, executemany):
@@ -129,5 +117,5 @@ def test_a_row_cancelled_while_the_sweeper_looks_is_not_requeued(app, redis, pra
     requeued = db.session.scalars(sa.select(NotificationEvent.notification_id).where(
         NotificationEvent.kind == "requeued")).all()
     assert requeued == [kept.id]
-    assert [r.status for r in rows()] == [Status.CANCELLED, Status.QUEUED]
-    assert queued_job_ids(redis)["low"] == [rows()[1].job_id]
+    assert [r.status for r in factories.notifications()] == [Status.CANCELLED, Status.QUEUED]
+    assert queued_job_ids(redis)["low"] == [factories.notifications()[1].job_id]

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 from rq import Queue
 
 from app.models.enums import Priority
-from app.services.outbox import SendRequest, create_send
 from app.services.queues import ALL_QUEUES, QUEUE_FOR_PRIORITY
 from app.tasks.worker import AppWorker, build_worker
 from tests import factories
@@ -19,17 +18,11 @@ def test_every_priority_maps_to_a_queue_the_worker_listens_to(app):
 
 def test_the_worker_listens_to_every_queue_sends_actually_used(app, redis, practitioner):
     patients = factories.create_patients(2, practitioner=practitioner)
-
-    def send(**fields):
-        values = {"type": "treatment_update", "recipient_ids": [patients[0].id], "channels": ["in_app"],
-                  "title": "t", "body": "b"}
-        values.update(fields)
-        create_send(practitioner, SendRequest(**values))
-
-    send()
-    send(type="health_alert")
-    send(recipient_ids=[p.id for p in patients])
-    send(scheduled_at=datetime.now(UTC) + timedelta(hours=1), priority="low")
+    factories.create_send(sender=practitioner, recipients=patients[:1])
+    factories.create_send(sender=practitioner, recipients=patients[:1], type="health_alert")
+    factories.create_send(sender=practitioner, recipients=patients)
+    factories.create_send(sender=practitioner, recipients=patients[:1], priority="low",
+                          scheduled_at=datetime.now(UTC) + timedelta(hours=1))
     used = {q.name for q in Queue.all(connection=redis)}
     assert used == {"high", "default", "low"}
     assert used <= set(build_worker(app).queue_names())

@@ -4,15 +4,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.services.outbox import SendRequest, create_send
+from tests import factories
 from tests.conftest import csrf_token_from, log_in
 
 
 @pytest.fixture
 def samples(practitioner, patient, other_patient, run_worker) -> dict[str, object]:
     """A value for every URL argument a route may take (a delivered in-app message for the ids)."""
-    result = create_send(practitioner, SendRequest(type="treatment_update", recipient_ids=[patient.id],
-                                                   channels=["in_app"], title="Rest", body="Rest well."))
+    result = factories.create_send(sender=practitioner, recipients=[patient])
     run_worker()
     return {
         "public_id": result.items[0].notification_id,

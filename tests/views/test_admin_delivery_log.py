@@ -12,16 +12,9 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Notification, NotificationEvent
 from app.services.delivery_log import CSV_HEADER
-from app.services.outbox import SendRequest, create_send
 from tests import factories
 
 KOLKATA = ZoneInfo("Asia/Kolkata")  # the admin fixture's zone
-
-
-def send(sender, patients, channels, *, now=None, title="Rest well"):
-    request = SendRequest(type="treatment_update", recipient_ids=[p.id for p in patients], channels=channels,
-                          title=title, body="Rest well after your session.")
-    return create_send(sender, request, now=now)
 
 
 def shown_ids(response) -> list[int]:
@@ -43,8 +36,8 @@ def csv_rows(response) -> list[list[str]]:
 @pytest.fixture
 def delivered(run_worker, practitioner, patient, other_patient):
     """Priya on every channel and Arjun in-app and by email, all delivered by console providers."""
-    send(practitioner, [patient], ["in_app", "email", "sms", "push"])
-    send(practitioner, [other_patient], ["in_app", "email"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["in_app", "email", "sms", "push"])
+    factories.create_send(sender=practitioner, recipients=[other_patient], channels=["in_app", "email"])
     run_worker()
 
 
@@ -94,7 +87,7 @@ def test_attempts_only_keeps_events_that_called_a_provider(login, admin, deliver
 def test_the_provider_filter_keeps_only_that_providers_attempts(login, admin, run_worker, fake_twilio,
                                                                  use_fake, practitioner, patient):
     use_fake(fake_twilio)
-    send(practitioner, [patient], ["sms", "email"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms", "email"])
     run_worker()
     ids = shown_ids(login(admin).get("/admin/log?provider=twilio"))
     assert ids == event_ids(NotificationEvent.provider == "twilio") and len(ids) == 1
@@ -112,9 +105,12 @@ def test_the_patient_filter_matches_an_id(login, admin, delivered, patient):
 
 def test_the_date_filter_keeps_whole_days_in_the_viewers_zone(login, admin, practitioner, patient):
     # 18:29 UTC on 4 March is 23:59 that day in Kolkata; 18:30 UTC is already 5 March there.
-    send(practitioner, [patient], ["in_app"], now=datetime(2025, 3, 4, 18, 29, tzinfo=UTC))
-    send(practitioner, [patient], ["email"], now=datetime(2025, 3, 4, 18, 30, tzinfo=UTC))
-    send(practitioner, [patient], ["sms"], now=datetime(2025, 3, 6, 0, 0, tzinfo=UTC))
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["in_app"],
+                          now=datetime(2025, 3, 4, 18, 29, tzinfo=UTC))
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["email"],
+                          now=datetime(2025, 3, 4, 18, 30, tzinfo=UTC))
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"],
+                          now=datetime(2025, 3, 6, 0, 0, tzinfo=UTC))
     ids = shown_ids(login(admin).get("/admin/log?from=2025-03-05&to=2025-03-05"))
     assert ids == event_ids(Notification.channel == "email")
 
@@ -128,7 +124,7 @@ def test_filters_combine(login, admin, delivered, patient):
 
 def test_pages_follow_each_other_without_repeating_rows(login, admin, practitioner):
     patients = factories.create_patients(30, practitioner=practitioner)
-    send(practitioner, patients, ["in_app", "email"])  # 60 queued events
+    factories.create_send(sender=practitioner, recipients=patients, channels=["in_app", "email"])  # 60 queued events
     client = login(admin)
     first = client.get("/admin/log")
     cursor = re.search(r'href="/admin/log\?before=(\d+)"', first.get_data(as_text=True)).group(1)
@@ -141,7 +137,7 @@ def test_pages_follow_each_other_without_repeating_rows(login, admin, practition
 
 def test_the_next_page_link_keeps_the_filters(login, admin, practitioner):
     patients = factories.create_patients(30, practitioner=practitioner)
-    send(practitioner, patients, ["in_app", "email"])
+    factories.create_send(sender=practitioner, recipients=patients, channels=["in_app", "email"])
     body = login(admin).get("/admin/log?kind=queued").get_data(as_text=True)
     assert re.search(r'href="/admin/log\?kind=queued&amp;before=\d+"', body)
 
@@ -236,15 +232,16 @@ def test_the_csv_link_carries_the_filters(login, admin):
 
 
 def test_the_default_range_is_not_limited(login, admin, practitioner, patient):
-    send(practitioner, [patient], ["in_app"], now=datetime.now(UTC) - timedelta(days=400))
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["in_app"],
+                          now=datetime.now(UTC) - timedelta(days=400))
     assert len(shown_ids(login(admin).get("/admin/log"))) == 1
 
 
 def test_a_scheduled_time_is_in_the_viewers_zone_on_the_page_and_in_utc_in_the_csv(login, admin, practitioner,
                                                                                   patient):
     when = (datetime.now(UTC) + timedelta(hours=3)).replace(second=0, microsecond=0)
-    create_send(practitioner, SendRequest(type="treatment_update", recipient_ids=[patient.id], channels=["sms"],
-                                          title="Later", body="See you soon.", scheduled_at=when))
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"], title="Later",
+                          scheduled_at=when)
     client = login(admin)
     local = when.astimezone(KOLKATA)
     year = "" if local.year == datetime.now(KOLKATA).year else f" {local.year}"

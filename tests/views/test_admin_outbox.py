@@ -1,16 +1,12 @@
 """The dev outbox: what console providers recorded instead of sending."""
 
-from app.services.outbox import SendRequest, create_send
-
-
-def send(run_worker, sender, patient, channels, title="Your next session", body="Bring your reports."):
-    create_send(sender, SendRequest(type="treatment_update", recipient_ids=[patient.id], channels=channels,
-                                    title=title, body=body))
-    run_worker()
+from tests import factories
 
 
 def test_the_outbox_lists_what_a_console_send_recorded(login, admin, run_worker, practitioner, patient):
-    send(run_worker, practitioner, patient, ["email", "sms"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["email", "sms"],
+                          title="Your next session", body="Bring your reports.")
+    run_worker()
     body = login(admin).get("/admin/outbox").get_data(as_text=True)
     email = body[body.index('id="outbox-email"'):body.index('id="outbox-push"')]
     assert "priya@clinic.test" in email and "Your next session" in email and "Bring your reports." in email
@@ -19,7 +15,9 @@ def test_the_outbox_lists_what_a_console_send_recorded(login, admin, run_worker,
 
 def test_email_html_is_shown_in_a_sandboxed_frame_and_text_is_escaped(login, admin, run_worker, practitioner,
                                                                        patient):
-    send(run_worker, practitioner, patient, ["email"], title="<script>alert(1)</script>")
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["email"],
+                          title="<script>alert(1)</script>")
+    run_worker()
     body = login(admin).get("/admin/outbox").get_data(as_text=True)
     assert '<iframe class="outbox-html" sandbox=""' in body and 'srcdoc="&lt;' in body
     assert "<script>alert(1)</script>" not in body

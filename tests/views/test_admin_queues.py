@@ -8,14 +8,9 @@ from app.extensions import db
 from app.models import Notification
 from app.models.status import Status
 from app.services.enqueueing import DELIVER_FUNC
-from app.services.outbox import SendRequest, create_send
 from app.tasks.worker import build_worker
+from tests import factories
 from tests.conftest import csrf_token_from, queued_job_ids
-
-
-def send(sender, patient):
-    create_send(sender, SendRequest(type="treatment_update", recipient_ids=[patient.id], channels=["in_app"],
-                                    title="Note", body="Rest well."))
 
 
 def broken_job(redis, queue: str = "default"):
@@ -26,7 +21,7 @@ def broken_job(redis, queue: str = "default"):
 def failed_delivery_job(app, redis, practitioner, patient) -> str:
     """A real delivery job for a queued notification, failed the way a worker fails a job that
     raised (say, the database was unreachable), so its notification is still waiting."""
-    send(practitioner, patient)
+    factories.create_send(sender=practitioner, recipients=[patient])
     queue = Queue("default", connection=redis)
     job = queue.fetch_job(queue.get_job_ids()[0])
     queue.remove(job)
@@ -42,7 +37,7 @@ def post(client, path: str):
 
 
 def test_the_page_shows_each_queues_sizes(login, admin, practitioner, patient):
-    send(practitioner, patient)
+    factories.create_send(sender=practitioner, recipients=[patient])
     body = login(admin).get("/admin/queues").get_data(as_text=True)
     assert '<th scope="row">default</th>\n            <td class="num">1</td>' in body
     assert "No failed jobs." in body

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.services.outbox import SendRequest, create_send
 from tests import factories
 
 KOLKATA = ZoneInfo("Asia/Kolkata")  # the admin fixture's zone
@@ -26,8 +25,7 @@ def sms_sent_and_failed(run_worker, fake_twilio, use_fake, practitioner):
     patients = [factories.create_patient(practitioner=practitioner, phone=f"+9198000004{i:02d}",
                                          preferred_channels=["sms"]) for i in range(4)]
     fake_twilio.fail_for(patients[3].phone, "permanent", code=21211)
-    create_send(practitioner, SendRequest(type="treatment_update", recipient_ids=[p.id for p in patients],
-                                          channels=["sms"], title="Note", body="Rest well."))
+    factories.create_send(sender=practitioner, recipients=patients, channels=["sms"])
     run_worker()
 
 

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Notification, NotificationGroup
+from app.models import NotificationGroup
 from app.models.status import Status
 from tests import factories
 from tests.conftest import csrf_token_from
@@ -37,9 +37,6 @@ def compose_form(client, **fields) -> dict:
     return form
 
 
-def rows() -> list[Notification]:
-    return list(db.session.scalars(sa.select(Notification).order_by(Notification.id)))
-
 
 def test_compose_page_renders_for_staff(staff):
     body = staff.get("/compose").get_data(as_text=True)
@@ -56,7 +53,7 @@ def test_sending_to_one_patient_creates_the_rows_and_shows_the_send(staff, patie
     assert response.status_code == 302
     group = db.session.scalar(sa.select(NotificationGroup))
     assert response.headers["Location"] == f"/sends/{group.public_id}"
-    assert sorted(n.channel.value for n in rows()) == ["in_app", "sms"]
+    assert sorted(n.channel.value for n in factories.notifications()) == ["in_app", "sms"]
     page = staff.get(response.headers["Location"]).get_data(as_text=True)
     assert "After your session" in page and "Sending: 2 of 2 still to go." in page
 
@@ -64,20 +61,20 @@ def test_sending_to_one_patient_creates_the_rows_and_shows_the_send(staff, patie
 def test_all_my_patients_reaches_each_of_them(staff, practitioner, patient, other_patient):
     form = compose_form(staff, recipient_mode="all_my_patients")
     assert staff.post("/compose", data=form).status_code == 302
-    assert {n.user_id for n in rows()} == {patient.id, other_patient.id}
+    assert {n.user_id for n in factories.notifications()} == {patient.id, other_patient.id}
 
 
 def test_the_patients_preferences_choose_the_channels(staff, patient):
     form = compose_form(staff, patient_id=str(patient.id), channel_mode="preferences", channels=[])
     staff.post("/compose", data=form)
-    assert sorted(n.channel.value for n in rows()) == ["email", "in_app", "push", "sms"]
+    assert sorted(n.channel.value for n in factories.notifications()) == ["email", "in_app", "push", "sms"]
 
 
 def test_a_template_send_uses_its_data_fields(staff, patient, templates):
     form = compose_form(staff, patient_id=str(patient.id), type="appointment_reminder", content_mode="template",
                         data_when="Mon 2 Dec, 10:00", data_therapy="Abhyanga", title="", body="")
     assert staff.post("/compose", data=form).status_code == 302
-    [row] = rows()
+    [row] = factories.notifications()
     assert "Mon 2 Dec, 10:00" in row.message and "Abhyanga" in row.message
 
 
@@ -86,7 +83,7 @@ def test_scheduling_uses_the_practitioners_time_zone(staff, practitioner, patien
     form = compose_form(staff, patient_id=str(patient.id), send_mode="later",
                         send_date=local.strftime("%Y-%m-%d"), send_time=local.strftime("%H:%M"))
     assert staff.post("/compose", data=form).status_code == 302
-    [row] = rows()
+    [row] = factories.notifications()
     assert row.status is Status.SCHEDULED
     assert row.next_attempt_at == local.replace(second=0, microsecond=0)
 
@@ -96,7 +93,7 @@ def test_a_double_submit_sends_once(staff, patient):
     first = staff.post("/compose", data=form)
     second = staff.post("/compose", data=form)
     assert first.headers["Location"] == second.headers["Location"]
-    assert len(rows()) == 1
+    assert len(factories.notifications()) == 1
 
 
 # --- bad input: inline errors, input kept, nothing written --------------------------------------
@@ -107,7 +104,7 @@ def assert_refused(response, *expected: str) -> str:
     assert response.status_code == 422
     for text in expected:
         assert text in body
-    assert rows() == []
+    assert factories.notifications() == []
     return body
 
 
@@ -198,7 +195,7 @@ def test_compose_without_csrf_is_refused(staff, patient):
     form = compose_form(staff, patient_id=str(patient.id))
     del form["csrf_token"]
     assert staff.post("/compose", data=form).status_code == 400
-    assert rows() == []
+    assert factories.notifications() == []
 
 
 # --- preview and helpers --------------------------------------------------------------------------
@@ -321,7 +318,7 @@ def test_control_characters_in_the_title_or_message_are_refused(staff, patient, 
 def test_a_message_keeps_its_line_breaks_and_tabs(staff, patient):
     body = "Morning:\tTriphala\r\nEvening:\tAshwagandha"
     assert staff.post("/compose", data=compose_form(staff, patient_id=str(patient.id), body=body)).status_code == 302
-    [row] = rows()
+    [row] = factories.notifications()
     assert row.message == body
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from app.models.enums import Channel, NotificationType
 from app.models.notification import EventKind
 from app.models.status import Status
-from app.services.outbox import SendRequest, create_send
+from tests import factories
 from tests.strategies import FUZZ, choice_or_odd, odd_date, odd_text
 
 STATUSES = [s.value for s in Status]
@@ -50,8 +50,7 @@ def admin_client(login, admin):
 
 @pytest.fixture
 def something_sent(practitioner, patient):
-    create_send(practitioner, SendRequest(type="treatment_update", recipient_ids=[patient.id], channels=["in_app"],
-                                          title="Rest well", body="Rest well after Abhyanga."))
+    factories.create_send(sender=practitioner, recipients=[patient])
 
 
 @FUZZ

@@ -7,15 +7,13 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Notification
 from app.models.status import Status
-from app.services.outbox import SendRequest, create_send
+from tests import factories
 from tests.conftest import csrf_token_from
 
 
 def deliver(run_worker, sender, patient, title: str, **fields):
-    values = {"type": "treatment_update", "recipient_ids": [patient.id], "channels": ["in_app"],
-              "title": title, "body": f"{title}: the full text."}
-    values.update(fields)
-    result = create_send(sender, SendRequest(**values))
+    result = factories.create_send(sender=sender, recipients=[patient], title=title, body=f"{title}: the full text.",
+                                   **fields)
     run_worker()
     return result.items[0].notification_id
 
@@ -36,8 +34,8 @@ def test_only_in_app_items_that_have_arrived_are_listed(login, run_worker, pract
     deliver(run_worker, practitioner, patient, "By email", channels=["email"])
     from datetime import UTC, datetime, timedelta
 
-    create_send(practitioner, SendRequest(type="treatment_update", recipient_ids=[patient.id], channels=["in_app"],
-                                          title="Later", body="b", scheduled_at=datetime.now(UTC) + timedelta(hours=1)))
+    factories.create_send(sender=practitioner, recipients=[patient], title="Later",
+                          scheduled_at=datetime.now(UTC) + timedelta(hours=1))
     body = login(patient).get("/inbox").get_data(as_text=True)
     assert "By email" not in body and "Later" not in body
 

@@ -10,15 +10,10 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Notification, NotificationEvent, User
 from app.models.status import Status
-from app.services.outbox import SendRequest, create_send
+from tests import factories
 
 STATUS_URL = "http://localhost/webhooks/twilio/status"
 INBOUND_URL = "http://localhost/webhooks/twilio/inbound"
-
-
-def send(sender, patient, channels):
-    return create_send(sender, SendRequest(type="treatment_update", recipient_ids=[patient.id], channels=channels,
-                                           title="Rest", body="Rest well."))
 
 
 def the_row() -> Notification:
@@ -34,7 +29,7 @@ def twilio(fake_twilio, use_fake):
 
 @pytest.fixture
 def sent_sms(twilio, run_worker, practitioner, patient):
-    send(practitioner, patient, ["sms"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
     run_worker()
     row = the_row()
     assert row.status is Status.SENT
@@ -98,11 +93,9 @@ def test_a_replayed_status_report_is_acknowledged_and_records_nothing(client, tw
 
 def test_a_replayed_status_report_changes_nothing_even_where_it_would_now_apply(client, twilio, sent_sms):
     # Twilio can report before the worker has recorded the send: the report then moves nothing.
-    db.session.execute(sa.update(Notification).values(status=Status.SENDING))
-    db.session.commit()
+    factories.put_in_status([sent_sms], Status.SENDING)
     post_twilio(client, twilio, STATUS_URL, sid=sent_sms.provider_message_id, status="undelivered")
-    db.session.execute(sa.update(Notification).values(status=Status.SENT))
-    db.session.commit()
+    factories.put_in_status([sent_sms], Status.SENT)
     response = post_twilio(client, twilio, STATUS_URL, sid=sent_sms.provider_message_id, status="undelivered")
     assert response.status_code == 204
     assert the_row().status is Status.SENT
@@ -157,7 +150,7 @@ def test_stop_opts_the_patient_out_of_sms(client, twilio, patient, word):
 
 def test_after_stop_new_sms_are_suppressed(client, twilio, practitioner, patient):
     post_twilio(client, twilio, INBOUND_URL, From=patient.phone, Body="STOP")
-    [item] = send(practitioner, patient, ["sms"]).items
+    [item] = factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"]).items
     assert (item.status, item.reason) == (Status.SUPPRESSED, "opted out of SMS")
 
 
@@ -226,7 +219,7 @@ def sendgrid(fake_sendgrid, use_fake):
 
 @pytest.fixture
 def sent_email(sendgrid, run_worker, practitioner, patient):
-    send(practitioner, patient, ["email"])
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["email"])
     run_worker()
     return the_row()
 
