@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Notification, NotificationEvent
 from app.models.status import Status
-from app.services.sweeper import sweep
+from app.services.sweeper import SweepReport, sweep
 from app.services.transitions import claim
 from tests import factories
 from tests.conftest import queued_job_ids
@@ -93,29 +93,54 @@ def test_the_sweep_recovers_a_large_flushed_group(app, run_worker, redis, practi
     assert {r.status for r in factories.notifications()} == {Status.DELIVERED}
 
 
-def test_a_row_cancelled_while_the_sweeper_looks_is_not_requeued(app, redis, practitioner, patient, other_patient):
+def sweep_while(change: dict) -> SweepReport:
+    """Sweep, with `change` committed to the first row between the sweeper's look and its update."""
+    first = factories.notifications()[0].id
+    changed: list[bool] = []
+
+    def change_first(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE notifications SET job_id") and not changed:
+            changed.append(True)
+            with db.engine.begin() as other:
+                other.execute(sa.update(Notification).where(Notification.id == first).values(**change))
+
+    sa.event.listen(db.engine, "before_cursor_execute", change_first)
+    try:
+        report = sweep(now=later())
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", change_first)
+    assert changed, "the sweeper never updated"
+    return report
+
+
+def requeued_events() -> list[int]:
+    return list(db.session.scalars(sa.select(NotificationEvent.notification_id).where(
+        NotificationEvent.kind == "requeued")))
+
+
+def test_a_row_cancelled_while_the_sweeper_looks_is_not_requeued(redis, practitioner, patient, other_patient):
     factories.create_send(sender=practitioner, recipients=[patient, other_patient])
     cancelled, kept = factories.notifications()
     redis.flushdb()
 
-    def cancel_first(conn, cursor, statement, parameters, context, executemany):
-        # A practitioner's cancel commits between the sweeper's look at due rows and its update.
-        if statement.startswith("UPDATE notifications SET job_id") and not cancelled_in_time:
-            cancelled_in_time.append(True)
-            with db.engine.begin() as other:
-                other.execute(sa.update(Notification).where(Notification.id == cancelled.id)
-                              .values(status=Status.CANCELLED, job_id=None))
+    report = sweep_while({"status": Status.CANCELLED, "job_id": None})
 
-    cancelled_in_time: list[bool] = []
-    sa.event.listen(db.engine, "before_cursor_execute", cancel_first)
-    try:
-        report = sweep(now=later())
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", cancel_first)
-
-    assert cancelled_in_time and report.requeued == 1
-    requeued = db.session.scalars(sa.select(NotificationEvent.notification_id).where(
-        NotificationEvent.kind == "requeued")).all()
-    assert requeued == [kept.id]
+    assert report.requeued == 1
+    assert requeued_events() == [kept.id]
     assert [r.status for r in factories.notifications()] == [Status.CANCELLED, Status.QUEUED]
-    assert queued_job_ids(redis)["low"] == [factories.notifications()[1].job_id]
+    assert queued_job_ids(redis)["low"] == [kept.job_id]
+
+
+def test_a_row_a_worker_claims_while_the_sweeper_looks_is_not_requeued(redis, practitioner, patient, other_patient):
+    factories.create_send(sender=practitioner, recipients=[patient, other_patient])
+    claimed, kept = factories.notifications()
+    claimed_job = claimed.job_id
+    redis.flushdb()
+
+    report = sweep_while({"status": Status.SENDING, "lease_expires_at": later(600)})
+
+    assert report.requeued == 1
+    assert requeued_events() == [kept.id]
+    assert [r.status for r in factories.notifications()] == [Status.SENDING, Status.QUEUED]
+    assert claimed.job_id == claimed_job, "the claimed row was given to another job"
+    assert queued_job_ids(redis)["low"] == [kept.job_id]
