@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
 from app.models.clinic_settings import ClinicSettings
+from app.models.early_receipt import EarlyReceipt
 from app.models.login_session import LoginSession
 from app.models.notification import Notification, NotificationEvent, NotificationGroup
 from app.models.template import Template
@@ -8,6 +9,6 @@ from app.models.user import Device, RecoveryCode, User
 from app.models.webhook_receipt import WebhookReceipt
 
 __all__ = [
-    "ClinicSettings", "Device", "LoginSession", "Notification", "NotificationEvent", "NotificationGroup",
-    "RecoveryCode", "Template", "User", "WebhookReceipt",
+    "ClinicSettings", "Device", "EarlyReceipt", "LoginSession", "Notification", "NotificationEvent",
+    "NotificationGroup", "RecoveryCode", "Template", "User", "WebhookReceipt",
 ]

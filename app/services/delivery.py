@@ -8,7 +8,8 @@ opt-out since creation forbids, and stores in-app items, which are announced to 
 as soon as that commits. Only then, with no transaction open, does it call the providers for
 the rest (several at once, over keep-alive connections), and it writes every outcome with one
 executemany UPDATE and one multi-row event INSERT (`transitions.write_outcomes`) in a second
-transaction, after which it enqueues retries.
+transaction, after which it applies any provider receipt that overtook that commit
+(`provider_events`) and enqueues retries.
 
 Known duplicate window: a worker that dies after a provider accepted a message but before the
 commit leaves the row in `sending`; the sweeper retries it, and the patient may get it twice.
@@ -40,6 +41,7 @@ from app.services import lease
 from app.services.channel_choice import unreachable_reason
 from app.services.enqueueing import DeliveryJob, enqueue_jobs
 from app.services.live_inbox import publish_inbox_items
+from app.services.provider_events import apply_receipts_kept_for
 from app.services.queues import QUEUE_FOR_PRIORITY
 from app.services.quiet_hours import quiet_hours_end
 from app.services.retry_policy import retry_delay
@@ -161,6 +163,11 @@ def _write(outcomes: _Outcomes, report: BatchReport, now: datetime) -> None:
         log.warning("%d outcome(s) arrived after their rows were recovered", len(outcomes.updates) - len(applied))
     _invalidate_devices(outcomes.invalid_tokens, now)
     db.session.commit()
+    # A provider's receipt can overtake the commit above; it was kept, and applies now.
+    sent = [update["id"] for update in applied if update["status"] is Status.SENT]
+    if sent:
+        apply_receipts_kept_for(sent)
+        db.session.commit()
 
     redis = get_redis()
     publish_inbox_items(redis, outcomes.live)

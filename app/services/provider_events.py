@@ -6,20 +6,31 @@ compare-and-set transitions as everything else (a late or repeated receipt canno
 notification backwards). Twilio's requests carry no signed time, so each is acted on once, by
 its message sid (`app.services.webhook_receipts`): a replayed one is acknowledged and changes
 nothing.
+
+A receipt can overtake the send it reports on: Twilio may call back before the worker has
+stored the message's sid, SendGrid may report a mail delivered while its row is still
+`sending`. Such a receipt is kept (`EarlyReceipt`) rather than dropped or applied to a row whose
+outcome is not written yet (the worker would then lose its attempt). The worker applies kept
+receipts right after it commits its outcomes, and the webhook applies its own right after it
+commits keeping them: each side commits before it looks for the other's, so of two that race
+at least one sees both. Receipts nothing claims are forgotten after EARLY_RECEIPT_RETENTION.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from app.clock import utcnow
 from app.extensions import db
+from app.models.early_receipt import EarlyReceipt
 from app.models.enums import Channel
 from app.models.notification import EventKind, Notification
 from app.models.status import Status
@@ -50,12 +61,18 @@ SENDGRID_FAILED = {"bounce", "dropped"}
 SENDGRID_OPT_OUT = {"spamreport", "unsubscribe", "group_unsubscribe"}
 SENDGRID_REFERENCE_ARG = "notification"
 
+# How long a receipt waits for the send it reports on to be recorded: normally well under a
+# second; an hour covers a worker stalled on a slow provider. One whose worker died before
+# recording the send never matches (the retry gets a new message id) and is forgotten.
+EARLY_RECEIPT_RETENTION = timedelta(hours=1)
+
 
 @dataclass(frozen=True)
 class ReceiptOutcome:
     matched: bool  # the message is one of ours
     changed: bool  # its status moved
     replayed: bool = False  # this report was acted on before: nothing was done
+    kept: bool = False  # it came before its send was recorded: it applies once that is
 
 
 def apply_twilio_status(message_sid: str, status: str, error_code: str | None = None) -> ReceiptOutcome:
@@ -73,14 +90,30 @@ def apply_twilio_status(message_sid: str, status: str, error_code: str | None = 
             Notification.provider == "twilio", Notification.provider_message_id == message_sid
         )
     )
-    moved: list[int] = []
-    if notification_id is not None and status in TWILIO_DELIVERED:
-        moved = _delivered([notification_id], "twilio", "the carrier confirmed delivery")
-    elif notification_id is not None and status in TWILIO_FAILED:
-        reason = f"twilio reported {status}" + (f" (error {error_code[:10]})" if error_code else "")
-        moved = _failed([notification_id], "twilio", reason)
+    outcome = _twilio_outcome(status, error_code)
+    if outcome is None:
+        db.session.commit()
+        return ReceiptOutcome(matched=notification_id is not None, changed=False)
+    target, detail = outcome
+    if notification_id is not None:
+        moved = _apply(target, [notification_id], "twilio", detail)
+        db.session.commit()
+        return ReceiptOutcome(matched=True, changed=bool(moved))
+    # No row has this sid yet: the worker may not have recorded it. Keep the report for when it does.
+    kept = _keep([{"provider": "twilio", "provider_message_id": message_sid, "status": target, "detail": detail}])
     db.session.commit()
-    return ReceiptOutcome(matched=notification_id is not None, changed=bool(moved))
+    changed = _apply_kept(EarlyReceipt.id.in_(kept))  # ... unless it did so meanwhile
+    db.session.commit()
+    return ReceiptOutcome(matched=bool(changed), changed=bool(changed), kept=not changed)
+
+
+def _twilio_outcome(status: str, error_code: str | None) -> tuple[Status, str] | None:
+    """The status a Twilio report moves an SMS to, and why; None for a step before that."""
+    if status in TWILIO_DELIVERED:
+        return Status.DELIVERED, "the carrier confirmed delivery"
+    if status in TWILIO_FAILED:
+        return Status.FAILED, f"twilio reported {status}" + (f" (error {error_code[:10]})" if error_code else "")
+    return None
 
 
 @dataclass(frozen=True)
@@ -157,25 +190,40 @@ def apply_sendgrid_events(events: Iterable[Mapping[str, Any]]) -> int:
                 opted_out_refs.append(reference)  # a hard bounce: the address does not exist
         elif kind in SENDGRID_OPT_OUT:
             opted_out_refs.append(reference)
-    ids = _ids_by_reference({*delivered, *failed, *opted_out_refs})
-    changed = len(_delivered([ids[r] for r in delivered if r in ids], "sendgrid", "the mail server accepted it"))
+    rows = _rows_by_reference({*delivered, *failed, *opted_out_refs})
+    reported: dict[tuple[Status, str], list[int]] = defaultdict(list)
+    for reference in delivered:
+        if reference in rows:
+            reported[Status.DELIVERED, "the mail server accepted it"].append(rows[reference][0])
     for reference, reason in failed.items():
-        if reference in ids:
-            changed += len(_failed([ids[reference]], "sendgrid", reason))
-    _set_email_opt_out([ids[r] for r in opted_out_refs if r in ids])
+        if reference in rows:
+            reported[Status.FAILED, reason].append(rows[reference][0])
+    status_of = dict(rows.values())
+    changed = 0
+    early: list[dict[str, Any]] = []
+    for (target, detail), ids in reported.items():
+        moved = set(_apply(target, ids, "sendgrid", detail))
+        changed += len(moved)
+        early.extend({"notification_id": nid, "provider": "sendgrid", "status": target, "detail": detail}
+                     for nid in ids if nid not in moved and status_of[nid] is Status.SENDING)  # not recorded yet
+    _set_email_opt_out([rows[r][0] for r in opted_out_refs if r in rows])
+    kept = _keep(early)
     db.session.commit()
+    if kept:
+        changed += _apply_kept(EarlyReceipt.id.in_(kept))  # if the worker recorded it meanwhile
+        db.session.commit()
     return changed
 
 
-def _ids_by_reference(references: set[str]) -> dict[str, int]:
+def _rows_by_reference(references: set[str]) -> dict[str, tuple[int, Status]]:
     if not references:
         return {}
     rows = db.session.execute(
-        sa.select(Notification.public_id, Notification.id).where(
+        sa.select(Notification.public_id, Notification.id, Notification.status).where(
             Notification.public_id.in_(references), Notification.channel == Channel.EMAIL
         )
     )
-    return dict(rows.all())
+    return {public_id: (notification_id, status) for public_id, notification_id, status in rows}
 
 
 def _set_email_opt_out(notification_ids: list[int]) -> None:
@@ -190,13 +238,69 @@ def _set_email_opt_out(notification_ids: list[int]) -> None:
     )
 
 
-def _delivered(ids: list[int], provider: str, detail: str) -> list[int]:
-    return change_status(ids, Status.DELIVERED, EventKind.DELIVERED, only_from=[Status.SENT, Status.SENDING],
-                         values={"delivered_at": utcnow()}, detail=detail, provider=provider) if ids else []
+def apply_receipts_kept_for(notification_ids: Collection[int]) -> int:
+    """Apply receipts that came before these notifications' sends were recorded (the worker
+    calls this after committing its outcomes); return how many notifications changed."""
+    return _apply_kept(Notification.id.in_(list(notification_ids))) if notification_ids else 0
 
 
-def _failed(ids: list[int], provider: str, reason: str) -> list[int]:
+def forget_early_receipts(*, now: datetime | None = None) -> int:
+    """Delete kept receipts that nothing claimed within EARLY_RECEIPT_RETENTION; return how many."""
+    cutoff = (now or utcnow()) - EARLY_RECEIPT_RETENTION
+    result = db.session.execute(sa.delete(EarlyReceipt).where(EarlyReceipt.received_at < cutoff))
+    db.session.commit()
+    return result.rowcount
+
+
+def _keep(receipts: list[dict[str, Any]]) -> list[int]:
+    if not receipts:
+        return []
     now = utcnow()
+    stmt = sa.insert(EarlyReceipt).returning(EarlyReceipt.id)
+    rows = [{**receipt, "detail": receipt["detail"][:200], "received_at": now} for receipt in receipts]
+    return list(db.session.scalars(stmt, rows))
+
+
+def _apply_kept(which: sa.ColumnElement[bool]) -> int:
+    """Apply the kept receipts `which` selects whose send is recorded, then forget them.
+
+    A receipt whose row is still `sending` stays for the worker's outcome. Each applies through
+    the same compare-and-set as a receipt on time, so one for a send that failed or was retried
+    meanwhile changes nothing, and two actors applying the same receipt change the row once.
+    """
+    reports_on = sa.or_(
+        Notification.id == EarlyReceipt.notification_id,
+        sa.and_(
+            EarlyReceipt.notification_id.is_(None),
+            Notification.provider == EarlyReceipt.provider,
+            Notification.provider_message_id == EarlyReceipt.provider_message_id,
+        ),
+    )
+    found = db.session.execute(
+        sa.select(EarlyReceipt.id, EarlyReceipt.provider, EarlyReceipt.status, EarlyReceipt.detail,
+                  Notification.id.label("notification_id"))
+        .join(Notification, reports_on)
+        .where(which, Notification.status != Status.SENDING)
+        .order_by(EarlyReceipt.id)
+    ).all()
+    if not found:
+        return 0
+    grouped: dict[tuple[Status, str, str], list[int]] = {}
+    for receipt in found:
+        grouped.setdefault((receipt.status, receipt.provider, receipt.detail), []).append(receipt.notification_id)
+    changed = sum(len(_apply(target, ids, provider, detail)) for (target, provider, detail), ids in grouped.items())
+    db.session.execute(sa.delete(EarlyReceipt).where(EarlyReceipt.id.in_([receipt.id for receipt in found])))
+    return changed
+
+
+def _apply(target: Status, ids: list[int], provider: str, detail: str) -> list[int]:
+    """Move sent notifications to what a receipt reports: delivered, or failed (bounced, undelivered)."""
+    if not ids:
+        return []
+    now = utcnow()
+    if target is Status.DELIVERED:
+        return change_status(ids, Status.DELIVERED, EventKind.DELIVERED, only_from=[Status.SENT],
+                             values={"delivered_at": now}, detail=detail, provider=provider, now=now)
     return change_status(ids, Status.FAILED, EventKind.FAILED, only_from=[Status.SENT],
-                         values={"failed_at": now, "status_reason": reason[:200]},
-                         detail=reason, provider=provider, now=now) if ids else []
+                         values={"failed_at": now, "status_reason": detail[:200]},
+                         detail=detail, provider=provider, now=now)

@@ -28,6 +28,7 @@ from app.models.notification import EventKind, Notification
 from app.models.status import PENDING, Status
 from app.services import lease
 from app.services.enqueueing import DeliveryJob, enqueue_jobs
+from app.services.provider_events import forget_early_receipts
 from app.services.queues import QUEUE_FOR_PRIORITY
 from app.services.transitions import change_status, reassign_job, record_events
 from app.services.webhook_receipts import forget_expired_receipts
@@ -102,7 +103,7 @@ def _by_priority(rows) -> dict[Priority, list[int]]:
 
 class SweeperThread(threading.Thread):
     """Runs `sweep` every SWEEP_INTERVAL_SECONDS, in one worker at a time (a Redis lock), and
-    with it forgets webhook receipts past their retention."""
+    with it forgets webhook receipts and unclaimed early receipts past their retention."""
 
     def __init__(self, app: Flask):
         super().__init__(name="sweeper", daemon=True)
@@ -117,6 +118,7 @@ class SweeperThread(threading.Thread):
                     if get_redis().set(SWEEPER_LOCK, "1", nx=True, ex=max(1, int(self.interval * 0.9))):
                         sweep()
                         forget_expired_receipts()
+                        forget_early_receipts()
             except Exception:  # keep sweeping next time whatever went wrong this time
                 log.exception("sweep failed")
 
