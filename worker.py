@@ -1,7 +1,8 @@
 """Start a delivery worker: `python worker.py`. Run as many as needed, on as many hosts.
 
-Each worker listens to the high, default and low queues (in that order), runs RQ's scheduler
-(so scheduled sends and retries move to their queues on time), and sweeps for lost work.
+Each worker listens to the high, default and low queues (in that order) and runs a scheduler
+thread; whichever worker holds the scheduler lock puts work on its queue when its time comes
+(scheduled sends, retries) and sweeps for lost work, and another takes over if it dies.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from app.tasks.worker import build_worker
 def main() -> None:
     app = create_app()
     with app.app_context():
-        build_worker(app).work(with_scheduler=True)
+        build_worker(app).work()
 
 
 if __name__ == "__main__":

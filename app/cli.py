@@ -143,7 +143,7 @@ def _json_object(text: str) -> dict:
 @click.command("sweep")
 @with_appcontext
 def sweep_command():
-    """Re-enqueue due work that has no live job (workers also do this every 30 seconds)."""
+    """Re-enqueue due work that has no live job (a worker also does this every SWEEP_INTERVAL_SECONDS)."""
     from app.services.sweeper import sweep
 
     report = sweep()

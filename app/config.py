@@ -89,6 +89,7 @@ _SETTINGS: dict[str, tuple[str, Any]] = {
     "JOB_TIMEOUT_SECONDS": ("600", int),
     "SWEEP_INTERVAL_SECONDS": ("30", float),
     "SWEEP_GRACE_SECONDS": ("30", float),
+    "SCHEDULER_LOCK_SECONDS": ("10", float),
     "WEBHOOK_MAX_AGE_SECONDS": ("300", int),
     "WEBHOOK_STATUS_RECEIPT_DAYS": ("30", int),
     "MAX_BODY_CHARS": ("5000", int),

@@ -11,6 +11,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,6 +23,7 @@ from redis import Redis
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.clock import utcnow
 from app.embedded_redis import EmbeddedRedis
 from app.extensions import db
 from tests import factories
@@ -32,7 +34,7 @@ TEST_SECRET_KEY = "test-secret-key-not-for-production"
 TESTS = Path(__file__).resolve().parent
 # Tests that start processes of their own (a browser, gunicorn), or try hundreds of inputs.
 SLOW_FOLDERS = {TESTS / "browser"}
-SLOW_MODULES = {TESTS / "test_web_server.py", TESTS / "test_devserver.py"}
+SLOW_MODULES = {TESTS / "test_web_server.py", TESTS / "test_devserver.py", TESTS / "test_scheduler_failover.py"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -268,43 +270,28 @@ def login(client: FlaskClient):
 def run_worker(app: Flask):
     """Run a real worker (burst) over every queue, like `python worker.py` would.
 
-    `scheduled=True` first moves every scheduled job (retries, deferrals, future sends) to its
-    queue as if its time had come; delivery claims by job, not by clock, so this is how tests
-    fast-forward.
+    `scheduled=True` first enqueues everything waiting for its time (retries, deferrals, sends
+    for later) as the scheduler would once that time had come; delivery claims by job, not by
+    clock, so this is how tests fast-forward.
     """
-    from rq import Queue
-    from rq.job import Job
-
-    from app.services.queues import ALL_QUEUES
+    from app.services.scheduler import enqueue_due
     from app.tasks.worker import build_worker
 
     def run(*, scheduled: bool = False) -> None:
-        redis = app.extensions["redis"]
         if scheduled:
-            for name in ALL_QUEUES:
-                queue = Queue(name, connection=redis)
-                registry = queue.scheduled_job_registry
-                for job_id in registry.get_job_ids():
-                    job = Job.fetch(job_id, connection=redis)
-                    registry.remove(job)
-                    queue.enqueue_job(job)
+            enqueue_due(now=utcnow() + timedelta(days=400))
         build_worker(app).work(burst=True, logging_level="WARNING")
 
     return run
 
 
 def queued_job_ids(redis: Redis) -> dict[str, list[str]]:
-    """Job ids waiting on each queue, and those scheduled for later (key 'scheduled:<queue>')."""
+    """Job ids waiting on each queue, in the order a worker takes them."""
     from rq import Queue
 
     from app.services.queues import ALL_QUEUES
 
-    found: dict[str, list[str]] = {}
-    for name in ALL_QUEUES:
-        queue = Queue(name, connection=redis)
-        found[name] = queue.get_job_ids()
-        found[f"scheduled:{name}"] = queue.scheduled_job_registry.get_job_ids()
-    return found
+    return {name: Queue(name, connection=redis).get_job_ids() for name in ALL_QUEUES}
 
 
 @pytest.fixture

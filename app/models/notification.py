@@ -75,6 +75,9 @@ class Notification(db.Model):
         sa.Index("ix_notifications_message", "group_id", "user_id"),
         sa.Index("ix_notifications_group_status", "group_id", "status"),
         sa.Index("ix_notifications_due", "status", "next_attempt_at"),
+        # What the scheduler looks for every second: pending rows with no job, by time; a large
+        # send's rows already on their queue (with a job) are not even read.
+        sa.Index("ix_notifications_waiting", "status", "job_id", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,8 @@ as soon as that commits. Only then, with no transaction open, does it call the p
 the rest (several at once, over keep-alive connections), and it writes every outcome with one
 executemany UPDATE and one multi-row event INSERT (`transitions.write_outcomes`) in a second
 transaction, after which it applies any provider receipt that overtook that commit
-(`provider_events`) and enqueues retries.
+(`provider_events`). Retries and deferrals wait in the database, granted to no job, until the
+scheduler enqueues them (`app.services.scheduler`).
 
 Known duplicate window: a worker that dies after a provider accepted a message but before the
 commit leaves the row in `sending`; the sweeper retries it, and the patient may get it twice.
@@ -33,16 +34,14 @@ from app.channels.base import DeliveryResult, OutboundMessage, Outcome, Provider
 from app.channels.registry import get_provider
 from app.clock import utcnow
 from app.extensions import db, get_redis
-from app.models.enums import Channel, Priority
+from app.models.enums import Channel
 from app.models.notification import EventKind, Notification
 from app.models.status import Status
 from app.models.user import Device, User
 from app.services import lease
 from app.services.channel_choice import unreachable_reason
-from app.services.enqueueing import DeliveryJob, enqueue_jobs
 from app.services.live_inbox import publish_inbox_items
 from app.services.provider_events import apply_receipts_kept_for
-from app.services.queues import QUEUE_FOR_PRIORITY
 from app.services.quiet_hours import quiet_hours_end
 from app.services.retry_policy import retry_delay
 from app.services.transitions import change_status, claim, write_outcomes
@@ -72,22 +71,8 @@ class _Outcomes:
 
     updates: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
-    later: dict[tuple[str, datetime], tuple[str, list[int]]] = field(default_factory=dict)
     live: list[tuple[int, int]] = field(default_factory=list)
     invalid_tokens: set[str] = field(default_factory=set)
-
-    def run_later(self, queue: str, run_at: datetime, notification_id: int) -> str:
-        """Put a row in the job for its queue and second (retries of a batch travel together)."""
-        slot = (queue, run_at.replace(microsecond=0) + timedelta(seconds=1))
-        job_id, ids = self.later.setdefault(slot, (lease.new_job_id(), []))
-        ids.append(notification_id)
-        return job_id
-
-    def jobs(self) -> list[DeliveryJob]:
-        return [
-            DeliveryJob(job_id, queue, tuple(ids), run_at)
-            for (queue, run_at), (job_id, ids) in self.later.items()
-        ]
 
 
 def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetime | None = None) -> BatchReport:
@@ -157,7 +142,7 @@ def _settle_without_provider(outcomes: _Outcomes, suppressed: dict[str, list[int
 
 
 def _write(outcomes: _Outcomes, report: BatchReport, now: datetime) -> None:
-    """Store and commit the outcomes, then announce inbox items and enqueue the jobs they made."""
+    """Store and commit the outcomes, then announce inbox items."""
     applied = write_outcomes(outcomes.updates, outcomes.events, now=now)
     if len(applied) != len(outcomes.updates):
         log.warning("%d outcome(s) arrived after their rows were recovered", len(outcomes.updates) - len(applied))
@@ -169,9 +154,7 @@ def _write(outcomes: _Outcomes, report: BatchReport, now: datetime) -> None:
         apply_receipts_kept_for(sent)
         db.session.commit()
 
-    redis = get_redis()
-    publish_inbox_items(redis, outcomes.live)
-    enqueue_jobs(redis, outcomes.jobs(), timeout=current_app.config["JOB_TIMEOUT_SECONDS"])
+    publish_inbox_items(get_redis(), outcomes.live)
     for update in applied:
         status = update["status"]
         if status is Status.SENT:
@@ -193,7 +176,6 @@ _LOAD_COLUMNS = (
     Notification.user_id,
     Notification.channel,
     Notification.type,
-    Notification.priority,
     Notification.title,
     Notification.message,
     Notification.html,
@@ -310,9 +292,8 @@ def _record_attempt(outcomes: _Outcomes, row: Any, result: DeliveryResult, laten
         delay = retry_delay(attempts, base=config["RETRY_BASE_SECONDS"], cap=config["RETRY_MAX_SECONDS"],
                             retry_after=result.retry_after)
         run_at = now + timedelta(seconds=delay)
-        queue = QUEUE_FOR_PRIORITY[Priority(row.priority)]
-        update.update(status=Status.QUEUED, next_attempt_at=run_at,
-                      **lease.granted_to(outcomes.run_later(queue, run_at, row.id)))
+        # Granted to no job: it waits in the database until the scheduler enqueues it, when due.
+        update.update(status=Status.QUEUED, next_attempt_at=run_at, **lease.granted_to(None))
         kind = EventKind.RETRY
         detail = f"attempt {attempts} of {row.max_attempts} failed; retrying in {round(delay)} s"
     else:
@@ -335,10 +316,8 @@ def _failure_reason(result: DeliveryResult, attempts: int) -> str:
 
 
 def _defer(outcomes: _Outcomes, row: Any, until: datetime, now: datetime) -> None:
-    queue = QUEUE_FOR_PRIORITY[Priority(row.priority)]
     update = _blank_update(row.id)
-    update.update(status=Status.SCHEDULED, attempts=row.attempts, next_attempt_at=until,
-                  **lease.granted_to(outcomes.run_later(queue, until, row.id)))
+    update.update(status=Status.SCHEDULED, attempts=row.attempts, next_attempt_at=until, **lease.granted_to(None))
     outcomes.updates.append(update)
     outcomes.events.append(
         {"notification_id": row.id, "kind": EventKind.DEFERRED, "status": Status.SCHEDULED,

@@ -13,13 +13,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
-
-from app.clock import utcnow
+from rq.queue import EnqueueData
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +30,14 @@ class DeliveryJob:
     job_id: str
     queue: str
     notification_ids: tuple[int, ...]
-    run_at: datetime | None = None  # None: now
+    at_front: bool = False  # ahead of what waits on its queue (a due retry)
 
 
 def enqueue_jobs(redis: Redis, jobs: Iterable[DeliveryJob], *, timeout: int) -> bool:
     """Enqueue every job in one pipeline; False when Redis could not take them.
+
+    Jobs run now: work for later waits in the database until the scheduler enqueues it
+    (`app.services.scheduler`). Jobs put at the front keep their order among themselves.
 
     A failure here loses nothing: the rows are committed and the sweeper re-enqueues due work
     whose job is missing. So callers log and carry on rather than fail a committed send.
@@ -44,44 +45,29 @@ def enqueue_jobs(redis: Redis, jobs: Iterable[DeliveryJob], *, timeout: int) -> 
     jobs = list(jobs)
     if not jobs:
         return True
-    now = utcnow()
+    # Each job put at the front goes before the last one: push them last first.
+    ordered = [job for job in jobs if not job.at_front] + [job for job in reversed(jobs) if job.at_front]
+    by_queue: dict[str, list[EnqueueData]] = {}
+    for job in ordered:
+        ids = list(job.notification_ids)
+        by_queue.setdefault(job.queue, []).append(
+            Queue.prepare_data(
+                DELIVER_FUNC,
+                args=(ids,),
+                job_id=job.job_id,
+                timeout=timeout,
+                result_ttl=0,
+                failure_ttl=FAILED_JOB_TTL,
+                description=f"deliver {len(ids)} notification(s)",
+                at_front=job.at_front,
+            )
+        )
     try:
         with redis.pipeline() as pipe:
-            queues: dict[str, Queue] = {}
-            immediate: dict[str, list] = {}
-            for job in jobs:
-                queue = queues.setdefault(job.queue, Queue(job.queue, connection=redis))
-                ids = list(job.notification_ids)
-                description = f"deliver {len(ids)} notification(s)"
-                if job.run_at is None or job.run_at <= now:
-                    immediate.setdefault(job.queue, []).append(
-                        Queue.prepare_data(
-                            DELIVER_FUNC,
-                            args=(ids,),
-                            job_id=job.job_id,
-                            timeout=timeout,
-                            result_ttl=0,
-                            failure_ttl=FAILED_JOB_TTL,
-                            description=description,
-                        )
-                    )
-                else:
-                    queue.enqueue_at(
-                        job.run_at,
-                        DELIVER_FUNC,
-                        ids,
-                        job_id=job.job_id,
-                        job_timeout=timeout,
-                        result_ttl=0,
-                        failure_ttl=FAILED_JOB_TTL,
-                        description=description,
-                        pipeline=pipe,
-                    )
-            for name, datas in immediate.items():
-                queues[name].enqueue_many(datas, pipeline=pipe)
+            for name, datas in by_queue.items():
+                Queue(name, connection=redis).enqueue_many(datas, pipeline=pipe)
             pipe.execute()
     except RedisError:
         log.warning("could not enqueue %d delivery job(s); the sweeper will retry", len(jobs))
         return False
     return True
-

@@ -1,12 +1,14 @@
 """The lease: which job may deliver a notification, and until when.
 
-A pending notification names the one job that may claim it (`job_id`). The outbox grants each
-batch of a send to a new job; a reschedule, a retry or a deferral grants the row to another one
-(the old job, if it is still on Redis, then finds nothing to claim); a cancel grants it to none.
-A claim checks the grant and starts the lease: while the row is `sending`, `lease_expires_at`
-says until when the worker that claimed it is presumed alive. The sweeper takes back what has
-lapsed: a `sending` row past its deadline (its worker died mid-delivery), and a pending row whose
-job is missing from Redis, finished, failed, or started longer ago than a job may run.
+A pending notification names the one job that may claim it (`job_id`), or none while it waits
+for its time. The outbox grants each batch of a send for now to a new job; a send for later, a
+retry and a deferral are granted to no job (`waiting`) until the scheduler grants them one when
+they come due; a reschedule grants the row to another job or to none (the old job, if it is
+still on Redis, then finds nothing to claim); a cancel grants it to none. A claim checks the
+grant and starts the lease: while the row is `sending`, `lease_expires_at` says until when the
+worker that claimed it is presumed alive. The sweeper takes back what has lapsed: a `sending`
+row past its deadline (its worker died mid-delivery), and a pending row whose job is missing
+from Redis, finished, failed, or started longer ago than a job may run.
 
 This module says what a grant and a claim write and when a lease has lapsed; the statements
 that write them are in `transitions`. A claim's deadline covers the whole job today; keeping it
@@ -27,14 +29,15 @@ from rq.job import Job, JobStatus
 from rq.utils import utcparse
 
 from app.models.notification import Notification
+from app.models.status import PENDING
 
 T = TypeVar("T")
 
 # After RQ's own job timeout, the time a job may still need to write its outcomes.
 OUTCOME_MARGIN = timedelta(seconds=60)
-LIVE_JOB_STATES = frozenset(
-    {JobStatus.QUEUED.value, JobStatus.SCHEDULED.value, JobStatus.STARTED.value, JobStatus.DEFERRED.value}
-)
+# Nothing is put in RQ's scheduled registry (work for later waits in the database), so a job
+# found there belongs to an older release, and nothing moves it: it counts as lost.
+LIVE_JOB_STATES = frozenset({JobStatus.QUEUED.value, JobStatus.STARTED.value})
 
 
 def new_job_id() -> str:
@@ -50,6 +53,11 @@ def grant_batches(items: Sequence[T], size: int) -> dict[str, list[T]]:
 def granted_to(job_id: str | None) -> dict[str, Any]:
     """The column values that give rows to `job_id` (None: to no job, e.g. when cancelled)."""
     return {"job_id": job_id}
+
+
+def waiting() -> sa.ColumnElement[bool]:
+    """Pending rows granted to no job: they wait for their time, and the scheduler's grant."""
+    return sa.and_(Notification.status.in_(PENDING), Notification.job_id.is_(None))
 
 
 def claim_terms(job_id: str | None, now: datetime) -> tuple[list[sa.ColumnElement[bool]], dict[str, Any]]:

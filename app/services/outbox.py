@@ -111,7 +111,8 @@ class _Validated:
 
 
 def create_send(sender: User | None, request: SendRequest, *, now: datetime | None = None) -> SendResult:
-    """Validate, write every notification of the request in one transaction, then enqueue.
+    """Validate, write every notification of the request in one transaction, then enqueue
+    what is due now (a send for later is enqueued by the scheduler when its time comes).
 
     Raises:
         ValidationError: bad input, field by field; nothing was written.
@@ -145,7 +146,8 @@ def create_send(sender: User | None, request: SendRequest, *, now: datetime | No
         db.session.add(group)
         db.session.flush()
         rows, reasons = _build_rows(checked, composer, group, sender_id, now)
-        jobs_by_position = _plan_jobs(rows, batch_size=config["DELIVERY_BATCH_SIZE"])
+        # A send for later waits in the database with no job until the scheduler's grant.
+        jobs_by_position = {} if checked.scheduled_at else _plan_jobs(rows, batch_size=config["DELIVERY_BATCH_SIZE"])
         ids = _insert_rows(rows)
         record_events(
             [
@@ -174,7 +176,7 @@ def create_send(sender: User | None, request: SendRequest, *, now: datetime | No
         raise
     queue = QUEUE_FOR_PRIORITY[checked.priority]
     jobs = [
-        DeliveryJob(job_id, queue, tuple(ids[p] for p in positions), checked.scheduled_at)
+        DeliveryJob(job_id, queue, tuple(ids[p] for p in positions))
         for job_id, positions in jobs_by_position.items()
     ]
     enqueue_jobs(get_redis(), jobs, timeout=config["JOB_TIMEOUT_SECONDS"])

@@ -1,6 +1,7 @@
 """Queue health: what waits on each RQ queue, who works on them, and what failed.
 
-Read straight from Redis with RQ's own registries. Failed jobs are shown by id, description,
+Read straight from Redis with RQ's own registries, except what waits for its time: that waits
+in the database until the scheduler enqueues it, so it is counted there. Failed jobs are shown by id, description,
 times and the headline of their exception only: job arguments are notification ids today
 but could carry anything tomorrow, and tracebacks can quote data, so neither reaches the page.
 Retrying is always safe for delivery jobs: a job run twice sends each notification once.
@@ -11,14 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from redis import Redis
 from rq import Queue, Worker
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.results import Result
 
+from app.extensions import db
+from app.models.notification import Notification
+from app.services import lease
 from app.services.errors import NotFound
-from app.services.queues import ALL_QUEUES
+from app.services.queues import ALL_QUEUES, QUEUE_FOR_PRIORITY
 
 FAILED_SHOWN = 100
 HEADLINE_MAX = 300
@@ -27,8 +32,8 @@ HEADLINE_MAX = 300
 @dataclass(frozen=True)
 class QueueCounts:
     name: str
-    queued: int
-    scheduled: int
+    queued: int  # jobs
+    scheduled: int  # notifications waiting for their time (scheduled sends, retries, deferrals)
     started: int
     failed: int
 
@@ -77,6 +82,11 @@ def overview(redis: Redis) -> QueueOverview:
 
 def queue_counts(redis: Redis) -> list[QueueCounts]:
     """Every queue the workers listen to, in their order, with its registries' sizes."""
+    waiting: dict[str, int] = dict.fromkeys(ALL_QUEUES, 0)
+    for priority, count in db.session.execute(
+        sa.select(Notification.priority, sa.func.count()).where(lease.waiting()).group_by(Notification.priority)
+    ):
+        waiting[QUEUE_FOR_PRIORITY[priority]] += count
     counts = []
     for name in ALL_QUEUES:
         queue = Queue(name, connection=redis)
@@ -84,7 +94,7 @@ def queue_counts(redis: Redis) -> list[QueueCounts]:
             QueueCounts(
                 name=name,
                 queued=queue.count,
-                scheduled=queue.scheduled_job_registry.count,
+                scheduled=waiting[name],
                 started=queue.started_job_registry.count,
                 failed=queue.failed_job_registry.count,
             )

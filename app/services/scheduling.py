@@ -141,15 +141,15 @@ def _reschedule(user: User, items: Sequence[Notification], when: datetime | str)
     if errors:
         raise ValidationError(errors)
     target = Status.SCHEDULED if run_at else Status.QUEUED
-    job_id = lease.new_job_id()
+    job_id = None if run_at else lease.new_job_id()  # for later: no job until the scheduler's grant
     moved = change_status(
         [item.id for item in items], target, EventKind.RESCHEDULED, only_from=PENDING,
         values={"scheduled_at": run_at, "next_attempt_at": run_at or now, **lease.granted_to(job_id)},
         actor_id=user.id, detail=f"rescheduled by {user.name}", scheduled_for=run_at,
     )
     db.session.commit()
-    if moved:
-        job = DeliveryJob(job_id, QUEUE_FOR_PRIORITY[items[0].priority], tuple(moved), run_at)
+    if moved and job_id:
+        job = DeliveryJob(job_id, QUEUE_FOR_PRIORITY[items[0].priority], tuple(moved))
         enqueue_jobs(get_redis(), [job], timeout=current_app.config["JOB_TIMEOUT_SECONDS"])
     return _change_of(items, moved, run_at)
 

@@ -1,25 +1,25 @@
 """Recovering work that Redis lost or a dead worker dropped.
 
-The database says what must be delivered; Redis only carries jobs. So, periodically (every
-worker runs a `SweeperThread`; a Redis lock lets one sweep at a time), the sweeper takes back
-every lease that has lapsed (`app.services.lease`):
+The database says what must be delivered; Redis only carries jobs. So, periodically (in the
+worker that holds the scheduler lock, `app.services.scheduler`), the sweeper takes back every
+lease that has lapsed (`app.services.lease`):
 - rows still `sending` past their lease belonged to a worker that died mid-delivery: they go
   back to `queued` with a new job;
 - rows that are due but whose job is not alive on Redis (flushed, restarted, an enqueue that
   failed after its commit, a job that crashed) get a new job.
-Rows whose job is merely waiting in a long queue are left alone, so a backlog is not doubled.
+Rows whose job is merely waiting in a long queue are left alone, so a backlog is not doubled, and
+so are rows waiting for their time with no job: they are the scheduler's, not lost.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 
 from app.clock import utcnow
 from app.extensions import db, get_redis
@@ -28,15 +28,12 @@ from app.models.notification import EventKind, Notification
 from app.models.status import PENDING, Status
 from app.services import lease
 from app.services.enqueueing import DeliveryJob, enqueue_jobs
-from app.services.provider_events import forget_early_receipts
 from app.services.queues import QUEUE_FOR_PRIORITY
 from app.services.transitions import change_status, reassign_job, record_events
-from app.services.webhook_receipts import forget_expired_receipts
 
 log = logging.getLogger(__name__)
 
 SWEEP_LIMIT = 10_000  # rows looked at per sweep; the next sweep takes the rest
-SWEEPER_LOCK = "sutra:sweeper-lock"
 
 
 @dataclass
@@ -71,12 +68,13 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
     due_before = now - timedelta(seconds=config["SWEEP_GRACE_SECONDS"])
     due = db.session.execute(
         sa.select(Notification.id, Notification.priority, Notification.job_id)
-        .where(Notification.status.in_(PENDING), Notification.next_attempt_at <= due_before)
+        .where(Notification.status.in_(PENDING), Notification.job_id.is_not(None),
+               Notification.next_attempt_at <= due_before)
         .order_by(Notification.next_attempt_at)
         .limit(SWEEP_LIMIT)
     ).all()
-    dead = lease.dead_jobs(redis, {row.job_id for row in due if row.job_id}, now)
-    orphans = [row for row in due if row.job_id is None or row.job_id in dead]
+    dead = lease.dead_jobs(redis, {row.job_id for row in due}, now)
+    orphans = [row for row in due if row.job_id in dead]
     for priority, ids in _by_priority(orphans).items():
         for job_id, batch in lease.grant_batches(ids, batch_size).items():
             moved = reassign_job(batch, job_id, now=now)
@@ -99,28 +97,3 @@ def _by_priority(rows) -> dict[Priority, list[int]]:
     for row in rows:
         grouped[Priority(row.priority)].append(row.id)
     return grouped
-
-
-class SweeperThread(threading.Thread):
-    """Runs `sweep` every SWEEP_INTERVAL_SECONDS, in one worker at a time (a Redis lock), and
-    with it forgets webhook receipts and unclaimed early receipts past their retention."""
-
-    def __init__(self, app: Flask):
-        super().__init__(name="sweeper", daemon=True)
-        self.app = app
-        self.interval = app.config["SWEEP_INTERVAL_SECONDS"]
-        self._stopped = threading.Event()
-
-    def run(self) -> None:
-        while not self._stopped.wait(self.interval):
-            try:
-                with self.app.app_context():
-                    if get_redis().set(SWEEPER_LOCK, "1", nx=True, ex=max(1, int(self.interval * 0.9))):
-                        sweep()
-                        forget_expired_receipts()
-                        forget_early_receipts()
-            except Exception:  # keep sweeping next time whatever went wrong this time
-                log.exception("sweep failed")
-
-    def stop(self) -> None:
-        self._stopped.set()

@@ -6,7 +6,8 @@ each claimed row's own result of an attempt. All three are compare-and-set updat
 clause comes from `sources_of(target)` in `app.models.status`, so two actors racing for the
 same rows (a worker claiming while a practitioner cancels, a job run twice) cannot both win,
 and a change the table does not allow cannot happen. Each moved row gets its event in the same
-transaction. `reassign_job` is the one update that keeps the status (a lost job replaced).
+transaction. `reassign_job` and `grant_waiting` keep the status and change only the job (a lost
+job replaced; work whose time has come given one).
 
 No other module updates notification rows (tests/services/test_status_writers.py keeps it so).
 Nothing here commits: the calling service owns the transaction.
@@ -122,6 +123,15 @@ def reassign_job(ids: Collection[int], job_id: str, *, now: datetime) -> list[in
     Their status stays; a row a cancel or a claim moved since the caller looked is left alone.
     """
     return _update(ids, [Notification.status.in_(PENDING)], {**lease.granted_to(job_id), "updated_at": now})
+
+
+def grant_waiting(ids: Collection[int], job_id: str, *, now: datetime) -> list[int]:
+    """Give rows that waited for their time to the job that will deliver them; return those given.
+
+    Their status stays; a row a cancel, a reschedule or another grant moved since the caller
+    looked is left alone.
+    """
+    return _update(ids, [lease.waiting()], {**lease.granted_to(job_id), "updated_at": now})
 
 
 def record_events(events: Sequence[Mapping[str, Any]]) -> None:

@@ -7,19 +7,11 @@ from datetime import datetime, timedelta
 
 from playwright.sync_api import expect
 
+from app.models.status import Status
+from tests import factories
 from tests.browser.conftest import TIMEOUT_MS, choose_patient
-from tests.conftest import queued_job_ids
 
 TITLE = "Reminder: Shirodhara tomorrow"
-
-
-def scheduled_jobs(redis) -> list[str]:
-    return [
-        job
-        for name, jobs in queued_job_ids(redis).items()
-        if name.startswith("scheduled:")
-        for job in jobs
-    ]
 
 
 def test_a_message_scheduled_on_three_channels_and_cancelled_in_monitor_reaches_no_provider_or_inbox(
@@ -43,7 +35,8 @@ def test_a_message_scheduled_on_three_channels_and_cancelled_in_monitor_reaches_
     page.get_by_role("button", name="Schedule", exact=True).click()
     expect(page).to_have_url(re.compile(r"/sends/"), timeout=TIMEOUT_MS)
     shot(page, "send-page")
-    assert scheduled_jobs(redis), "the send was not scheduled on the queue"
+    assert {(n.status, n.job_id) for n in factories.notifications()} == {(Status.SCHEDULED, None)}, (
+        "the send is not waiting for its time")
 
     page.get_by_role("link", name="Monitor", exact=True).click()
     rows = page.locator("tr[id^=row-]")

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Device, Notification, NotificationEvent
 from app.models.enums import Channel
 from app.models.status import Status
+from app.services.scheduler import enqueue_due
 from tests import factories
 from tests.conftest import queued_job_ids
 
@@ -56,7 +57,7 @@ def test_a_server_error_is_retried_with_backoff_then_sent(run_worker, redis, twi
     row = the_row()
     assert (row.status, row.attempts) == (Status.QUEUED, 1)
     assert started + timedelta(seconds=15) <= row.next_attempt_at <= datetime.now(UTC) + timedelta(seconds=31)
-    assert queued_job_ids(redis)["scheduled:default"] == [row.job_id]
+    assert row.job_id is None and queued_job_ids(redis)["default"] == [], "the retry waits for its time"
     run_worker(scheduled=True)
     row = the_row()
     assert (row.status, row.attempts) == (Status.SENT, 2)
@@ -99,7 +100,7 @@ def test_an_invalid_number_fails_at_once_without_retry(run_worker, redis, twilio
     assert "21211" in row.status_reason
     assert patient.phone not in row.status_reason
     assert twilio.attempts == 1
-    assert queued_job_ids(redis)["scheduled:default"] == []
+    assert enqueue_due(now=datetime.now(UTC) + timedelta(days=1)) == 0, "nothing waits to be retried"
 
 
 def test_retries_stop_after_the_last_attempt(app, run_worker, twilio, practitioner, patient):

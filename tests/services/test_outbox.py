@@ -84,15 +84,14 @@ def test_time_critical_types_go_on_the_high_queue(redis, practitioner, patient, 
     assert len(queued_job_ids(redis)["high"]) == 1
 
 
-def test_a_future_send_is_scheduled_with_enqueue_at(redis, practitioner, patient):
+def test_a_future_send_waits_in_the_database_with_no_job_on_redis(redis, practitioner, patient):
     when = datetime.now(UTC) + timedelta(hours=3)
     result = create_send(practitioner, free_text([patient], scheduled_at=when))
     [row] = factories.notifications()
-    assert row.status is Status.SCHEDULED
-    assert row.next_attempt_at == when
+    assert (row.status, row.next_attempt_at, row.job_id) == (Status.SCHEDULED, when, None)
     assert result.scheduled_at == when
-    jobs = queued_job_ids(redis)
-    assert jobs["default"] == [] and len(jobs["scheduled:default"]) == 1
+    assert queued_job_ids(redis) == {"high": [], "default": [], "low": []}
+    assert redis.keys("rq:scheduled:*") == []
 
 
 def test_schedule_as_iso_text_with_an_offset_is_accepted(practitioner, patient):

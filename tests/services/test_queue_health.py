@@ -26,13 +26,13 @@ def broken_job(redis, queue: str = "default", secret: str = "Priya Sharma"):
     return Queue(queue, connection=redis).enqueue(DELIVER_FUNC, [secret])
 
 
-def test_counts_show_queued_and_scheduled_jobs_per_queue(redis, practitioner, patient):
+def test_counts_show_queued_jobs_and_notifications_waiting_for_their_time_per_queue(redis, practitioner, patient):
     factories.create_send(sender=practitioner, recipients=[patient])
-    factories.create_send(sender=practitioner, recipients=[patient],
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["in_app", "email"],
                           scheduled_at=datetime.now(UTC) + timedelta(hours=2))
     by_name = {c.name: c for c in queue_counts(redis)}
     assert [c.name for c in queue_counts(redis)] == list(ALL_QUEUES)
-    assert (by_name["default"].queued, by_name["default"].scheduled, by_name["default"].failed) == (1, 1, 0)
+    assert (by_name["default"].queued, by_name["default"].scheduled, by_name["default"].failed) == (1, 2, 0)
     assert by_name["high"].queued == by_name["low"].queued == 0
 
 

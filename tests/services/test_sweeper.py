@@ -51,12 +51,12 @@ def test_work_not_yet_past_the_grace_period_is_left_alone(redis, practitioner, p
     assert sweep().requeued == 0
 
 
-def test_scheduled_work_is_not_touched_before_it_is_due(redis, practitioner, patient):
+def test_work_waiting_for_its_time_is_left_to_the_scheduler(redis, practitioner, patient):
     factories.create_send(sender=practitioner, recipients=[patient],
                           scheduled_at=datetime.now(UTC) + timedelta(hours=2))
     redis.flushdb()
-    assert sweep(now=later()).requeued == 0
-    assert sweep(now=later(2 * 3600 + 60)).requeued == 1
+    assert sweep(now=later(2 * 3600 + 60)).requeued == 0
+    assert factories.notifications()[0].job_id is None
 
 
 def test_work_a_dead_worker_claimed_is_recovered(app, run_worker, practitioner, patient):
@@ -79,6 +79,15 @@ def test_a_job_that_crashed_is_replaced(run_worker, redis, practitioner, patient
     factories.create_send(sender=practitioner, recipients=[patient])
     job = Job.fetch(factories.notifications()[0].job_id, connection=redis)
     job.set_status("failed")
+    assert sweep(now=later()).requeued == 1
+
+
+def test_due_work_whose_job_waits_in_rqs_scheduled_registry_is_replaced(redis, practitioner, patient):
+    from rq.job import Job
+
+    factories.create_send(sender=practitioner, recipients=[patient])
+    job = Job.fetch(factories.notifications()[0].job_id, connection=redis)
+    job.set_status("scheduled")  # as an older release left it: nothing moves such a job any more
     assert sweep(now=later()).requeued == 1
 
 

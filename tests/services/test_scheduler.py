@@ -1,0 +1,106 @@
+"""Work for later waits in the database and goes on its queue when its time comes, from one
+worker at a time."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.models.status import Status
+from app.services.scheduler import SCHEDULER_LOCK, SchedulerThread, enqueue_due
+from tests import factories
+from tests.conftest import queued_job_ids
+
+
+def scheduled_for(practitioner, patient, when: datetime):
+    factories.create_send(sender=practitioner, recipients=[patient], scheduled_at=when)
+    [row] = factories.notifications()
+    return row
+
+
+def test_work_is_enqueued_once_the_second_of_its_time_is_over_never_before(redis, practitioner, patient):
+    when = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=300_000)
+    row = scheduled_for(practitioner, patient, when)
+    assert enqueue_due(now=when) == 0
+    assert enqueue_due(now=when.replace(microsecond=999_999)) == 0
+    assert enqueue_due(now=when.replace(microsecond=0) + timedelta(seconds=1)) == 1
+    assert queued_job_ids(redis)["default"] == [row.job_id]
+    assert row.status is Status.SCHEDULED, "it stays scheduled until a worker claims it"
+
+
+def test_due_work_is_enqueued_once(redis, practitioner, patient):
+    when = datetime.now(UTC) + timedelta(minutes=5)
+    row = scheduled_for(practitioner, patient, when)
+    assert enqueue_due(now=when + timedelta(seconds=1)) == 1
+    assert enqueue_due(now=when + timedelta(seconds=2)) == 0
+    assert queued_job_ids(redis)["default"] == [row.job_id]
+
+
+def test_a_flush_before_its_time_does_not_hold_a_scheduled_send_back(redis, run_worker, practitioner, patient):
+    when = datetime.now(UTC) + timedelta(minutes=5)
+    scheduled_for(practitioner, patient, when)
+    redis.flushdb()
+    assert enqueue_due(now=when + timedelta(seconds=1)) == 1
+    run_worker()
+    assert factories.notifications()[0].status is Status.DELIVERED
+
+
+def test_a_due_retry_goes_ahead_of_new_work_on_its_queue(redis, run_worker, fake_twilio, use_fake, practitioner):
+    use_fake(fake_twilio)
+    fake_twilio.fail_next("server_error")
+    patients = factories.create_patients(2, practitioner=practitioner, phone="+919800000081",
+                                         preferred_channels=["sms"])
+    factories.create_send(sender=practitioner, recipients=[patients[0]], channels=["sms"])
+    run_worker()
+    [retry] = factories.notifications()
+    assert (retry.status, retry.attempts, retry.job_id) == (Status.QUEUED, 1, None)
+    factories.create_send(sender=practitioner, recipients=[patients[1]], channels=["sms"])
+    [new_job] = queued_job_ids(redis)["default"]
+
+    assert enqueue_due(now=retry.next_attempt_at + timedelta(seconds=1)) == 1
+    assert queued_job_ids(redis)["default"] == [factories.notifications()[0].job_id, new_job]
+
+
+def wait_for(condition, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def schedulers(app, use_settings):
+    """Three workers' scheduler threads on one Redis, stopped after the test."""
+    use_settings(SCHEDULER_LOCK_SECONDS=2)
+    threads = [SchedulerThread(app, tick=0.1) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    yield threads
+    for thread in threads:
+        thread.stop()
+
+
+def test_one_scheduler_of_many_holds_the_lock(schedulers, redis):
+    assert wait_for(lambda: any(s.holding for s in schedulers))
+    time.sleep(0.5)  # a few ticks of every thread
+    [holder] = [s for s in schedulers if s.holding]
+    assert redis.get(SCHEDULER_LOCK).decode() == holder.token
+
+
+def test_a_scheduler_that_stops_hands_the_lock_over_at_once(schedulers, redis):
+    assert wait_for(lambda: any(s.holding for s in schedulers))
+    [holder] = [s for s in schedulers if s.holding]
+    holder.stop()
+    assert wait_for(lambda: any(s.holding for s in schedulers), seconds=1.0), "no other took over within a second"
+    [successor] = [s for s in schedulers if s.holding]
+    assert successor is not holder and redis.get(SCHEDULER_LOCK).decode() == successor.token
+
+
+def test_the_holder_puts_due_work_on_its_queue_within_a_second_or_two(schedulers, redis, practitioner, patient):
+    when = datetime.now(UTC) + timedelta(seconds=1)
+    scheduled_for(practitioner, patient, when)
+    assert wait_for(lambda: queued_job_ids(redis)["default"] != [])
+    assert datetime.now(UTC) < when + timedelta(seconds=3)
+    assert queued_job_ids(redis)["default"] == [factories.notifications()[0].job_id]
