@@ -132,7 +132,7 @@ def open_page_as(
         context.set_default_timeout(TIMEOUT_MS)
         # htmx announces its WebSocket opening; tests wait on this before relying on live updates.
         context.add_init_script(
-            "document.addEventListener('htmx:wsOpen', () => { window.liveInboxOpen = true; });"
+            "document.addEventListener('htmx:wsOpen', () => { document.documentElement.dataset.liveInbox = 'open'; });"
         )
         page = context.new_page()
         who = user.role.value
@@ -154,8 +154,10 @@ def open_page_as(
 
 
 def wait_for_live_inbox(page: Page) -> None:
-    """Wait until the patient's page has its live WebSocket open."""
-    page.wait_for_function("window.liveInboxOpen === true", timeout=TIMEOUT_MS)
+    """Wait until the patient's page has its live WebSocket open. A marker in the DOM, not
+    `wait_for_function`: Playwright evaluates that predicate as a string on every poll, which the
+    page's CSP (no 'unsafe-eval') refuses whenever the first check is not already true."""
+    expect(page.locator("html")).to_have_attribute("data-live-inbox", "open", timeout=TIMEOUT_MS)
 
 
 def eventually(read: Callable[[], T], *, seconds: float = 15.0, interval: float = 0.05) -> T:
