@@ -23,11 +23,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
-from app.forms.rules import plausible_date, printable
+from app.forms.rules import id_or_name, plausible_date, printable
+from app.models.audit_event import AuditAction
 from app.models.enums import Channel, Role
 from app.models.notification import EventKind
 from app.models.status import Status
 from app.models.user import User
+from app.services.audit import AuditFilters
 from app.services.contact import SUPPORTED_LOCALES
 from app.services.delivery_log import LogFilters, provider_choices
 from app.services.password_policy import MIN_LENGTH
@@ -57,6 +59,10 @@ class GetForm(FlaskForm):
 
     def __init__(self, args: MultiDict, **kwargs):
         super().__init__(formdata=args, **kwargs)
+
+    def used_filters(self) -> list[str]:
+        """The names of the filters given a value (what was chosen, never what was typed)."""
+        return [field.name for field in self if field.data]
 
 
 class DateRangeMixin:
@@ -95,6 +101,25 @@ class DeliveryLogFilterForm(DateRangeMixin, GetForm):
             status=Status(self.status.data) if self.status.data else None,
             kind=EventKind(self.kind.data) if self.kind.data else None,
             attempts_only=bool(self.attempts_only.data),
+        )
+
+
+class AuditFilterForm(DateRangeMixin, GetForm):
+    who = StringField("Who", validators=[Optional(), Length(max=120), printable, id_or_name],
+                      description="A user's id, or part of a name or email")
+    action = SelectField("Action", choices=_choices(AuditAction), default="")
+    patient = StringField("Patient", validators=[Optional(), Length(max=120), printable, id_or_name],
+                          description="A patient's id, or part of a name")
+
+    def filters(self, zone: ZoneInfo) -> AuditFilters:
+        """The validated filters, dates taken as whole days in `zone`."""
+        starts, ends = day_range(self.date_from.data, self.date_to.data, zone)
+        return AuditFilters(
+            starts=starts,
+            ends=ends,
+            actor=(self.who.data or "").strip() or None,
+            patient=(self.patient.data or "").strip() or None,
+            action=AuditAction(self.action.data) if self.action.data else None,
         )
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from wtforms.validators import ValidationError
 
-from app.services.input_rules import CONTROL_CHARACTERS, DAY_OUT_OF_RANGE, has_control_characters, plausible_day
+from app.services.input_rules import (
+    CONTROL_CHARACTERS,
+    DAY_OUT_OF_RANGE,
+    NOT_AN_ID,
+    as_id,
+    has_control_characters,
+    plausible_day,
+)
 
 
 def printable(form, field) -> None:
@@ -23,3 +30,10 @@ def plausible_date(form, field) -> None:
     """A day where dates here can be, so day arithmetic and time zones work."""
     if field.data and not plausible_day(field.data):
         raise ValidationError(DAY_OUT_OF_RANGE)
+
+
+def id_or_name(form, field) -> None:
+    """A search for a person: part of a name, or an id that can be one ("²" or 25 digits cannot)."""
+    text = (field.data or "").strip()
+    if text.isdigit() and as_id(text) is None:
+        raise ValidationError(NOT_AN_ID)

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
+from app.models.audit_event import AuditEvent
 from app.models.clinic_settings import ClinicSettings
 from app.models.early_receipt import EarlyReceipt
 from app.models.login_session import LoginSession
@@ -9,6 +10,6 @@ from app.models.user import Device, RecoveryCode, User
 from app.models.webhook_receipt import WebhookReceipt
 
 __all__ = [
-    "ClinicSettings", "Device", "EarlyReceipt", "LoginSession", "Notification", "NotificationEvent",
+    "AuditEvent", "ClinicSettings", "Device", "EarlyReceipt", "LoginSession", "Notification", "NotificationEvent",
     "NotificationGroup", "RecoveryCode", "Template", "User", "WebhookReceipt",
 ]

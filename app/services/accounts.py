@@ -10,8 +10,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.extensions import db
+from app.models.audit_event import AuditAction
 from app.models.enums import Channel, Role
 from app.models.user import DEFAULT_PREFERRED_CHANNELS, Device, User
+from app.services import audit
 from app.services.contact import check_locale, check_timezone, normalise_email, normalise_phone
 from app.services.errors import ValidationError
 from app.services.input_rules import has_control_characters
@@ -67,7 +69,8 @@ def change_password(user: User, *, current: str, new: str) -> None:
     if problem:
         raise ValidationError({"new_password": problem})
     user.password_hash = hash_password(new)
-    # Commits the new password together with the endings.
+    audit.record(AuditAction.PASSWORD_CHANGED, actor_id=user.id)
+    # Commits the new password and its record together with the endings.
     end_all_sessions(user.id, EndReason.PASSWORD_CHANGED, keep_token=user.sign_in_token)
 
 
@@ -83,8 +86,12 @@ def create_user(
     practitioner_id: int | None = None,
     preferred_channels: Sequence[str] | None = None,
     quiet_hours: tuple[time, time] | None = None,
+    created_by: User | None = None,
 ) -> User:
-    """Validate every field, then create the user; raises ValidationError naming each bad field."""
+    """Validate every field, then create the user; raises ValidationError naming each bad field.
+
+    `created_by` is the admin who asked, for the audit log (None: the shell).
+    """
     errors: dict[str, str] = {}
     try:
         role = Role(role)
@@ -142,6 +149,9 @@ def create_user(
         quiet_hours_end=quiet_hours[1] if quiet_hours else None,
     )
     db.session.add(user)
+    db.session.flush()
+    audit.record(AuditAction.USER_CREATED, actor_id=created_by.id if created_by else None,
+                 patient_id=user.id if role is Role.PATIENT else None, detail={"user": user.id, "role": role})
     db.session.commit()
     return user
 

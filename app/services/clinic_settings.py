@@ -6,8 +6,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.clock import utcnow
 from app.extensions import db
+from app.models.audit_event import AuditAction
 from app.models.clinic_settings import ClinicSettings
 from app.models.user import User
+from app.services import audit
 
 SETTINGS_ID = 1
 
@@ -28,6 +30,8 @@ def save_settings(admin: User, *, require_staff_two_factor: bool) -> ClinicSetti
         row.require_staff_two_factor = require_staff_two_factor
         row.updated_at = utcnow()
         row.updated_by_id = admin.id
+        audit.record(AuditAction.CLINIC_SETTINGS_CHANGED, actor_id=admin.id,
+                     detail={"require_staff_two_factor": require_staff_two_factor})
         try:
             db.session.commit()
         except IntegrityError:  # another admin saved the very first row at the same moment

@@ -8,8 +8,6 @@ the same as the first, and the export reads in bounded chunks while it streams.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +20,7 @@ from app.models.enums import Channel, NotificationType
 from app.models.notification import EventKind, Notification, NotificationEvent
 from app.models.status import Status
 from app.models.user import User
+from app.services.csv_export import csv_text, inert
 from app.services.query_filters import recipient_matches
 
 PAGE_SIZE = 50
@@ -31,9 +30,6 @@ CSV_HEADER = (
     "event_id", "time_utc", "notification", "patient_id", "patient", "channel", "type",
     "event", "status", "provider", "http_status", "latency_ms", "error", "detail", "scheduled_for_utc",
 )
-# A spreadsheet runs a cell that starts with one of these as a formula; free text from
-# providers and patients' names must not be able to do that on the admin's machine.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -148,22 +144,16 @@ def csv_lines(filters: LogFilters, *, chunk: int = CSV_CHUNK) -> Iterator[str]:
     Each chunk is its own keyset query, so no transaction or cursor stays open for the whole
     download and memory stays flat however many rows match. Times are ISO 8601 in UTC.
     """
-    yield _csv_text([CSV_HEADER])
+    yield csv_text([CSV_HEADER])
     before = None
     while True:
         rows = _chunk(filters, before, chunk)
         if not rows:
             return
-        yield _csv_text(_csv_record(row) for row in rows)
+        yield csv_text(_csv_record(row) for row in rows)
         if len(rows) < chunk:
             return
         before = rows[-1].event_id
-
-
-def _csv_text(records) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(records)
-    return buffer.getvalue()
 
 
 def _csv_record(row: LogRow) -> tuple:
@@ -172,7 +162,7 @@ def _csv_record(row: LogRow) -> tuple:
         row.created_at.astimezone(UTC).isoformat(),
         row.public_id,
         row.patient_id,
-        _inert(row.patient_name),
+        inert(row.patient_name),
         row.channel.value,
         row.type.value,
         row.kind.value,
@@ -180,17 +170,10 @@ def _csv_record(row: LogRow) -> tuple:
         row.provider or "",
         "" if row.http_status is None else row.http_status,
         "" if row.latency_ms is None else row.latency_ms,
-        _inert(row.error),
-        _inert(row.detail),
+        inert(row.error),
+        inert(row.detail),
         row.scheduled_for.astimezone(UTC).isoformat() if row.scheduled_for else "",
     )
-
-
-def _inert(text: str | None) -> str:
-    """Free text as a spreadsheet will show, not run, it."""
-    if not text:
-        return ""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def provider_choices() -> list[str]:

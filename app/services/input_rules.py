@@ -23,6 +23,7 @@ DAY_OUT_OF_RANGE = f"Enter a date between {FIRST_DAY.year} and {LAST_DAY.year}"
 NOT_A_MOMENT = "Give the time as ISO 8601 with an offset, like 2026-12-01T09:30:00+05:30"
 NO_OFFSET = "Include the time zone offset, like +05:30"
 CONTROL_CHARACTERS = "Remove the control characters from this field"
+NOT_AN_ID = f"An id is a whole number from 1 to {MAX_ID} in the digits 0 to 9"
 
 # Categories no stored text may hold: control characters (C0, DEL and C1: NUL, terminal escape
 # sequences) and lone surrogates, which cannot be encoded at all.

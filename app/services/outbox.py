@@ -25,12 +25,13 @@ from sqlalchemy.orm import selectinload
 
 from app.clock import utcnow
 from app.extensions import db, get_redis
+from app.models.audit_event import AuditAction
 from app.models.enums import Channel, NotificationType, Priority, Role
 from app.models.notification import EventKind, Notification, NotificationGroup, new_public_id
 from app.models.status import Status
 from app.models.template import Template
 from app.models.user import Device, User
-from app.services import lease
+from app.services import audit, lease
 from app.services.channel_choice import choose_channels
 from app.services.enqueueing import DeliveryJob, enqueue_jobs
 from app.services.errors import Conflict, Forbidden, ValidationError
@@ -163,6 +164,7 @@ def create_send(sender: User | None, request: SendRequest, *, now: datetime | No
                 for position, (nid, row) in enumerate(zip(ids, rows, strict=True))
             ]
         )
+        _record_send(sender_id, group, checked, len(rows))
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -181,6 +183,16 @@ def create_send(sender: User | None, request: SendRequest, *, now: datetime | No
     ]
     enqueue_jobs(get_redis(), jobs, timeout=config["JOB_TIMEOUT_SECONDS"])
     return _result_of(group.id, created=True)
+
+
+def _record_send(sender_id: int | None, group: NotificationGroup, checked: _Validated, notifications: int) -> None:
+    """One record per send (a group send to thousands is one action), naming the patient when
+    there is one."""
+    recipients = checked.recipients
+    audit.record(AuditAction.SEND_CREATED, actor_id=sender_id,
+                 patient_id=recipients[0].id if len(recipients) == 1 else None,
+                 detail={"send": group.public_id, "type": checked.type, "recipients": len(recipients),
+                         "notifications": notifications, "scheduled_for": checked.scheduled_at})
 
 
 def validate_send(sender: User | None, request: SendRequest, *, now: datetime | None = None) -> None:

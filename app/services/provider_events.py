@@ -30,12 +30,14 @@ import sqlalchemy as sa
 
 from app.clock import utcnow
 from app.extensions import db
+from app.models.audit_event import AuditAction
 from app.models.early_receipt import EarlyReceipt
 from app.models.enums import Channel
 from app.models.notification import EventKind, Notification
 from app.models.status import Status
 from app.models.user import User
 from app.models.webhook_receipt import ReceiptKind
+from app.services import audit
 from app.services.contact import normalise_phone
 from app.services.errors import ValidationError
 from app.services.transitions import change_status
@@ -155,12 +157,19 @@ def _check_sid(sid: str) -> None:
 
 
 def _set_sms_opt_out(phone: str, *, opted_out: bool) -> None:
-    db.session.execute(
+    """Opt the phone's holders out of SMS (or back in), each change audited as the patient's own
+    choice, made from their phone."""
+    still_other_way = User.sms_opted_out_at.is_(None) if opted_out else User.sms_opted_out_at.is_not(None)
+    changed = db.session.scalars(
         sa.update(User)
-        .where(User.phone == phone)
+        .where(User.phone == phone, still_other_way)
         .values(sms_opted_out_at=utcnow() if opted_out else None)
+        .returning(User.id)
         .execution_options(synchronize_session=False)
-    )
+    ).all()
+    action = AuditAction.SMS_OPTED_OUT if opted_out else AuditAction.SMS_OPTED_IN
+    for user_id in changed:
+        audit.record(action, actor_id=None, patient_id=user_id, detail={"source": "sms_reply"})
 
 
 def apply_sendgrid_events(events: Iterable[Mapping[str, Any]]) -> int:
@@ -230,12 +239,15 @@ def _set_email_opt_out(notification_ids: list[int]) -> None:
     if not notification_ids:
         return
     recipients = sa.select(Notification.user_id).where(Notification.id.in_(notification_ids))
-    db.session.execute(
+    changed = db.session.scalars(
         sa.update(User)
         .where(User.id.in_(recipients), User.email_opted_out_at.is_(None))
         .values(email_opted_out_at=utcnow())
+        .returning(User.id)
         .execution_options(synchronize_session=False)
-    )
+    ).all()
+    for user_id in changed:
+        audit.record(AuditAction.EMAIL_OPTED_OUT, actor_id=None, patient_id=user_id, detail={"source": "sendgrid"})
 
 
 def apply_receipts_kept_for(notification_ids: Collection[int]) -> int:

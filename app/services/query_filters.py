@@ -1,4 +1,4 @@
-"""Pieces every filtered listing shares: the viewer's days and patient search."""
+"""Pieces every filtered listing shares: the viewer's days and searching for a person."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from app.extensions import db
+from app.models.enums import Role
 from app.models.notification import Notification
 from app.models.user import User
 from app.services.input_rules import as_id, has_control_characters
@@ -28,15 +30,39 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 
 def recipient_matches(search: str) -> sa.ColumnElement[bool]:
-    """Digits name a patient id; anything else is part of a name, whatever its case.
+    """Digits name a patient id; anything else is part of a name, whatever its case."""
+    return person_matches(Notification.user_id, search)
 
-    A name is resolved as a subquery on the (small) users table, so the notifications side
-    keeps using its own index instead of testing a LIKE on every joined row.
+
+def person_matches(user_id: sa.ColumnElement[int | None], search: str, *,
+                   by_email: bool = False) -> sa.ColumnElement[bool]:
+    """Whether the user the `user_id` column names is the one `search` names: digits are a user
+    id; anything else is part of a name (or, `by_email`, of an email), whatever its case.
+
+    A name is resolved as a subquery on the (small) users table, so the other side keeps using
+    its own index instead of testing a LIKE on every joined row.
     """
     search = search.strip()
     if has_control_characters(search):
         return sa.false()  # no name holds one, and PostgreSQL refuses a NUL in a query
-    if search.isascii() and search.isdigit():
-        user_id = as_id(search)
-        return Notification.user_id == user_id if user_id is not None else sa.false()
-    return Notification.user_id.in_(sa.select(User.id).where(User.name.icontains(search, autoescape=True)))
+    if names_an_id(search):
+        found = as_id(search)
+        return user_id == found if found is not None else sa.false()
+    matches = User.name.icontains(search, autoescape=True)
+    if by_email:
+        matches = sa.or_(matches, User.email.icontains(search, autoescape=True))
+    return user_id.in_(sa.select(User.id).where(matches))
+
+
+def names_an_id(search: str | None) -> bool:
+    """Whether a search box's text is meant as an id (digits) rather than part of a name."""
+    text = (search or "").strip()
+    return text.isascii() and text.isdigit()
+
+
+def patient_searched(search: str | None) -> int | None:
+    """The patient a search box names by id, when it names one that exists."""
+    patient_id = as_id((search or "").strip()) if names_an_id(search) else None
+    if patient_id is None:
+        return None
+    return db.session.scalar(sa.select(User.id).where(User.id == patient_id, User.role == Role.PATIENT))

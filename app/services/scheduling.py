@@ -17,11 +17,12 @@ from flask import current_app
 
 from app.clock import utcnow
 from app.extensions import db, get_redis
+from app.models.audit_event import AuditAction
 from app.models.enums import Channel
 from app.models.notification import EventKind, Notification
 from app.models.status import PENDING, Status
 from app.models.user import User
-from app.services import lease
+from app.services import audit, lease
 from app.services.access import visible_message, visible_notification
 from app.services.enqueueing import DeliveryJob, enqueue_jobs
 from app.services.errors import ValidationError
@@ -89,18 +90,19 @@ def and_list(words: Sequence[str]) -> str:
 
 def cancel_message(user: User, send_id: str, patient_id: int) -> ChannelChange:
     """Cancel every channel of a message that no worker has claimed yet."""
-    return _cancel(user, visible_message(user, send_id, patient_id))
+    return _cancel(user, visible_message(user, send_id, patient_id), AuditAction.MESSAGE_CANCELLED)
 
 
 def cancel_notification(user: User, public_id: str) -> ChannelChange:
     """Cancel one channel of a message, if no worker has claimed it yet."""
-    return _cancel(user, [visible_notification(user, public_id)])
+    return _cancel(user, [visible_notification(user, public_id)], AuditAction.NOTIFICATION_CANCELLED)
 
 
-def _cancel(user: User, items: Sequence[Notification]) -> ChannelChange:
+def _cancel(user: User, items: Sequence[Notification], action: AuditAction) -> ChannelChange:
     moved = change_status([item.id for item in items], Status.CANCELLED, EventKind.CANCELLED,
                           values={"cancelled_at": utcnow(), **lease.granted_to(None)}, actor_id=user.id,
                           detail=f"cancelled by {user.name}")
+    _record(user, items, action, changed=len(moved))
     db.session.commit()
     return _change_of(items, moved)
 
@@ -116,6 +118,8 @@ def cancel_group(user: User, group_public_id: str) -> int:
     moved = change_status(ids, Status.CANCELLED, EventKind.CANCELLED,
                           values={"cancelled_at": utcnow(), **lease.granted_to(None)}, actor_id=user.id,
                           detail=f"cancelled by {user.name}")
+    audit.record(AuditAction.SEND_CANCELLED, actor_id=user.id,
+                 detail={"send": group.public_id, "changed": len(moved)})
     db.session.commit()
     return len(moved)
 
@@ -126,15 +130,16 @@ def reschedule_message(user: User, send_id: str, patient_id: int, when: datetime
     Raises:
         ValidationError: the time is in the past, too far ahead or unreadable.
     """
-    return _reschedule(user, visible_message(user, send_id, patient_id), when)
+    return _reschedule(user, visible_message(user, send_id, patient_id), when, AuditAction.MESSAGE_RESCHEDULED)
 
 
 def reschedule_notification(user: User, public_id: str, when: datetime | str) -> ChannelChange:
     """Move one channel of a message, if it is still unclaimed, to a new time (now or later)."""
-    return _reschedule(user, [visible_notification(user, public_id)], when)
+    return _reschedule(user, [visible_notification(user, public_id)], when, AuditAction.NOTIFICATION_RESCHEDULED)
 
 
-def _reschedule(user: User, items: Sequence[Notification], when: datetime | str) -> ChannelChange:
+def _reschedule(user: User, items: Sequence[Notification], when: datetime | str,
+                action: AuditAction) -> ChannelChange:
     now = utcnow()
     errors: dict[str, str] = {}
     run_at = check_schedule_time(when, now, errors)
@@ -147,11 +152,23 @@ def _reschedule(user: User, items: Sequence[Notification], when: datetime | str)
         values={"scheduled_at": run_at, "next_attempt_at": run_at or now, **lease.granted_to(job_id)},
         actor_id=user.id, detail=f"rescheduled by {user.name}", scheduled_for=run_at,
     )
+    _record(user, items, action, changed=len(moved), to=run_at or "now")
     db.session.commit()
     if moved and job_id:
         job = DeliveryJob(job_id, QUEUE_FOR_PRIORITY[items[0].priority], tuple(moved))
         enqueue_jobs(get_redis(), [job], timeout=current_app.config["JOB_TIMEOUT_SECONDS"])
     return _change_of(items, moved, run_at)
+
+
+_ONE_CHANNEL = {AuditAction.NOTIFICATION_CANCELLED, AuditAction.NOTIFICATION_RESCHEDULED}
+
+
+def _record(user: User, items: Sequence[Notification], action: AuditAction, **detail) -> None:
+    """One record per cancel or reschedule, even when it was too late to change anything: the
+    attempt is the staff member's action either way."""
+    first = items[0]
+    subject = {"notification": first.public_id} if action in _ONE_CHANNEL else {"send": first.group.public_id}
+    audit.record(action, actor_id=user.id, patient_id=first.user_id, detail={**subject, **detail})
 
 
 def _change_of(items: Sequence[Notification], moved: Sequence[int], run_at: datetime | None = None) -> ChannelChange:

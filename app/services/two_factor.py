@@ -25,8 +25,10 @@ from flask import current_app
 
 from app.clock import utcnow
 from app.extensions import db
+from app.models.audit_event import AuditAction
 from app.models.enums import Role
 from app.models.user import RecoveryCode, User
+from app.services import audit
 from app.services.clinic_settings import current_settings
 from app.services.errors import Conflict, Forbidden, ValidationError
 from app.services.sealed_secrets import seal, unseal
@@ -116,6 +118,7 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
     user.totp_last_step = step
     user.two_factor_enabled_at = utcnow()
     codes = _replace_recovery_codes(user)
+    audit.record(AuditAction.TWO_FACTOR_ENABLED, actor_id=user.id)
     db.session.commit()
     return codes
 
@@ -150,11 +153,13 @@ def disable(user: User, code: str) -> None:
         raise Conflict("Your clinic requires two-factor sign-in for staff, so it cannot be turned off. "
                        "To use a new phone, move it there instead.")
     if check_code(user, code) is None:
+        audit.record_now(AuditAction.TWO_FACTOR_FAILED, actor_id=user.id, detail={"step": "turn_off"})
         raise ValidationError({"code": WRONG_CODE})
     user.totp_secret = user.totp_pending_secret = None
     user.totp_last_step = None
     user.two_factor_enabled_at = None
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    audit.record(AuditAction.TWO_FACTOR_DISABLED, actor_id=user.id)
     db.session.commit()
 
 

@@ -13,8 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.models.audit_event import AuditAction
 from app.models.enums import Role
 from app.models.user import User
+from app.services import audit
 from app.services.accounts import create_user
 from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.input_rules import as_id
@@ -62,8 +64,8 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def create_account(*, role: str, name: str, email: str | None, phone: str | None, timezone: str,
-                   locale: str, practitioner_id: int | None, password: str | None) -> User:
+def create_account(acting_admin: User, *, role: str, name: str, email: str | None, phone: str | None,
+                   timezone: str, locale: str, practitioner_id: int | None, password: str | None) -> User:
     """Create a patient or a practitioner; every bad field is reported at once.
 
     Practitioners sign in with a password, so theirs is required; patients may be given one
@@ -83,6 +85,7 @@ def create_account(*, role: str, name: str, email: str | None, phone: str | None
             practitioner_id=practitioner_id if not is_staff else None,
             # An empty password makes create_user report it along with any other bad field.
             password=(password or "") if is_staff else (password or None),
+            created_by=acting_admin,
         )
     except ValidationError as exc:
         if is_staff and not password and "password" in exc.errors:
@@ -103,14 +106,16 @@ def set_active(acting_admin: User, user_id: int, active: bool) -> User:
     if not active and user.id == acting_admin.id:
         raise Conflict("You cannot deactivate your own account")
     user.active = active
+    audit.record(AuditAction.USER_REACTIVATED if active else AuditAction.USER_DEACTIVATED, actor_id=acting_admin.id,
+                 patient_id=_patient_id(user), detail={"user": user.id, "role": user.role})
     if active:
         db.session.commit()
     else:
-        end_all_sessions(user.id, EndReason.DEACTIVATED)  # commits the deactivation with it
+        end_all_sessions(user.id, EndReason.DEACTIVATED)  # commits the deactivation and its record with it
     return user
 
 
-def assign_practitioner(user_id: int, practitioner_id: int | None) -> User:
+def assign_practitioner(acting_admin: User, user_id: int, practitioner_id: int | None) -> User:
     """Make `practitioner_id` the patient's practitioner (None: nobody).
 
     Raises:
@@ -125,5 +130,11 @@ def assign_practitioner(user_id: int, practitioner_id: int | None) -> User:
         if practitioner is None or practitioner.role is not Role.PRACTITIONER or not practitioner.active:
             raise ValidationError({"practitioner_id": "Choose an active practitioner"})
     patient.practitioner_id = practitioner_id
+    audit.record(AuditAction.PRACTITIONER_ASSIGNED, actor_id=acting_admin.id, patient_id=patient.id,
+                 detail={"practitioner": practitioner_id or "none"})
     db.session.commit()
     return patient
+
+
+def _patient_id(user: User) -> int | None:
+    return user.id if user.role is Role.PATIENT else None

@@ -1,4 +1,4 @@
-"""The admin area: delivery log, stats, queues, users, clinic settings, dev outbox."""
+"""The admin area: delivery log, stats, queues, users, clinic settings, audit log, dev outbox."""
 
 from __future__ import annotations
 
@@ -25,20 +25,24 @@ from app.extensions import get_redis
 from app.forms.admin import (
     COMMON_TIMEZONES,
     AssignPractitionerForm,
+    AuditFilterForm,
     ClinicSettingsForm,
     DeliveryLogFilterForm,
+    GetForm,
     NewUserForm,
     StatsRangeForm,
     UserFilterForm,
     chosen_id,
     offer_practitioners,
 )
+from app.models.audit_event import AuditAction
 from app.models.enums import Role
-from app.services import clinic_settings, queue_health, two_factor, user_admin
+from app.services import audit, clinic_settings, queue_health, two_factor, user_admin
 from app.services import delivery_log as log_service
 from app.services import stats as stats_service
 from app.services.errors import Conflict, ValidationError
 from app.services.input_rules import as_id
+from app.services.query_filters import patient_searched
 from app.views.access import admin_required
 from app.views.filters import viewer_zone
 from app.views.htmx import is_htmx, page_or_fragment
@@ -66,7 +70,9 @@ def delivery_log():
     before = _cursor()
     if not form.validate():
         return render_template("admin/delivery_log.html", form=form, page=None, args={}), 422
-    page = log_service.log_page(form.filters(viewer_zone()), before=before)
+    filters = form.filters(viewer_zone())
+    page = log_service.log_page(filters, before=before)
+    _record_read(AuditAction.DELIVERY_LOG_VIEWED, form, patient_search=filters.patient, before=before)
     template = page_or_fragment("admin/delivery_log.html", "partials/_admin_log_results.html")
     return render_template(template, form=form, page=page, args=request.args.to_dict())
 
@@ -78,13 +84,9 @@ def delivery_log_csv():
     form = DeliveryLogFilterForm(request.args)
     if not form.validate():
         abort(400, description="Fix the filters: " + _error_text(form))
-    lines = log_service.csv_lines(form.filters(viewer_zone()))
-    filename = f"delivery-log-{utcnow():%Y%m%dT%H%M%SZ}.csv"
-    return Response(
-        stream_with_context(lines),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    filters = form.filters(viewer_zone())
+    _record_read(AuditAction.DELIVERY_LOG_EXPORTED, form, patient_search=filters.patient)
+    return _csv_download(log_service.csv_lines(filters), "delivery-log")
 
 
 # --- stats ------------------------------------------------------------------------------------
@@ -168,7 +170,7 @@ def user_new():
     if form.validate_on_submit():
         try:
             user = user_admin.create_account(
-                role=form.role.data, name=form.name.data, email=form.email.data, phone=form.phone.data,
+                current_user, role=form.role.data, name=form.name.data, email=form.email.data, phone=form.phone.data,
                 timezone=(form.timezone.data or "").strip(), locale=form.locale.data,
                 practitioner_id=chosen_id(form.practitioner_id), password=form.password.data,
             )
@@ -201,7 +203,7 @@ def user_practitioner(user_id: int):
     offer_practitioners(form.practitioner_id, user_admin.practitioners())
     if form.validate():
         try:
-            user_admin.assign_practitioner(user_id, chosen_id(form.practitioner_id))
+            user_admin.assign_practitioner(current_user, user_id, chosen_id(form.practitioner_id))
         except ValidationError as exc:
             form.practitioner_id.errors = list(exc.errors.values())
         else:
@@ -253,6 +255,34 @@ def settings():
                            without_two_factor=two_factor.staff_without_two_factor()), 422 if form.errors else 200
 
 
+# --- audit log --------------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+@admin_required
+def audit_log():
+    """Who did what to whose data, from where, newest first, filtered, a page at a time."""
+    form = AuditFilterForm(request.args)
+    before = _cursor()
+    if not form.validate():
+        return render_template("admin/audit_log.html", form=form, page=None, args={}), 422
+    page = audit.audit_page(form.filters(viewer_zone()), before=before)
+    template = page_or_fragment("admin/audit_log.html", "partials/_admin_audit_results.html")
+    return render_template(template, form=form, page=page, args=request.args.to_dict())
+
+
+@bp.get("/audit.csv")
+@admin_required
+def audit_log_csv():
+    """The whole filtered audit log as CSV, streamed as it is read (the export is itself recorded)."""
+    form = AuditFilterForm(request.args)
+    if not form.validate():
+        abort(400, description="Fix the filters: " + _error_text(form))
+    filters = form.filters(viewer_zone())
+    _record_read(AuditAction.AUDIT_LOG_EXPORTED, form, patient_search=filters.patient)
+    return _csv_download(audit.csv_lines(filters), "audit-log")
+
+
 # --- dev outbox -------------------------------------------------------------------------------
 
 
@@ -279,6 +309,22 @@ def _cursor() -> int | None:
     if cursor is None:
         abort(400, description="The page link is broken: `before` must be a positive whole number.")
     return cursor
+
+
+def _record_read(action: AuditAction, form: GetForm, *, patient_search: str | None, before: int | None = None) -> None:
+    """Record a read of a filtered listing: the names of the filters used (not what was typed
+    in them), and the patient when the search named one by id."""
+    audit.record_now(action, actor_id=current_user.id, patient_id=patient_searched(patient_search),
+                     detail={"filters": form.used_filters(), "before": before})
+
+
+def _csv_download(lines, name: str) -> Response:
+    filename = f"{name}-{utcnow():%Y%m%dT%H%M%SZ}.csv"
+    return Response(
+        stream_with_context(lines),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _error_text(form) -> str:

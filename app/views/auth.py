@@ -148,7 +148,7 @@ def logout():
     """Sign out everywhere (a POST, so another site cannot sign you out with a link)."""
     two_factor_steps.end()
     if current_user.is_authenticated:
-        sign_in_sessions.end_all_sessions(current_user.id, sign_in_sessions.EndReason.SIGNED_OUT)
+        sign_in.sign_out(current_user)
     logout_user()
     flash("You are signed out on every device.", "info")
     return redirect(url_for("auth.login"))

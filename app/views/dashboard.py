@@ -10,10 +10,11 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.forms.compose import ONE_PATIENT, ComposeForm, MonitorFilterForm, RescheduleForm
+from app.models.audit_event import AuditAction
 from app.models.enums import Channel, NotificationType, Role
 from app.models.status import Status
 from app.models.user import User
-from app.services import monitoring, scheduling
+from app.services import audit, monitoring, scheduling
 from app.services.access import visible_patients
 from app.services.errors import ValidationError
 from app.services.input_rules import as_id, has_control_characters
@@ -243,7 +244,11 @@ def _monitor_filters(form: MonitorFilterForm) -> monitoring.MonitorFilters:
 def notification(public_id: str):
     """A notification, its content, and its timeline of events."""
     view = monitoring.notification_view(current_user, public_id)
-    return render_template("dashboard/notification.html", view=view, reschedule=RescheduleForm())
+    page = render_template("dashboard/notification.html", view=view, reschedule=RescheduleForm())
+    # Recorded once the page is drawn: the commit would otherwise make every row on it load again.
+    audit.record_now(AuditAction.NOTIFICATION_VIEWED, actor_id=current_user.id, patient_id=view.notification.user_id,
+                     detail={"notification": view.notification.public_id})
+    return page
 
 
 @bp.post("/notifications/<public_id>/cancel")

@@ -14,35 +14,35 @@ VALID = {"name": "Kavya Iyer", "email": "kavya@clinic.example", "phone": "+91 98
          "timezone": "Asia/Kolkata", "locale": "hi", "practitioner_id": None, "password": None}
 
 
-def test_a_patient_is_created_with_normalised_contact_details(app, practitioner):
-    user = create_account(role="patient", **{**VALID, "practitioner_id": practitioner.id})
+def test_a_patient_is_created_with_normalised_contact_details(app, practitioner, admin):
+    user = create_account(admin, role="patient", **{**VALID, "practitioner_id": practitioner.id})
     assert (user.role, user.phone, user.locale, user.practitioner_id) == (Role.PATIENT, "+919845012345", "hi",
                                                                           practitioner.id)
     assert user.password_hash is None
 
 
-def test_a_practitioner_needs_an_initial_password(app):
+def test_a_practitioner_needs_an_initial_password(app, admin):
     with pytest.raises(ValidationError) as caught:
-        create_account(role="practitioner", **VALID)
+        create_account(admin, role="practitioner", **VALID)
     assert "Practitioners sign in with a password" in caught.value.errors["password"]
-    assert db.session.query(User).count() == 0
+    assert db.session.query(User).count() == 1  # the admin alone
 
 
-def test_a_practitioner_can_sign_in_with_the_initial_password(app):
-    create_account(role="practitioner", **{**VALID, "password": "a long enough secret"})
+def test_a_practitioner_can_sign_in_with_the_initial_password(app, admin):
+    create_account(admin, role="practitioner", **{**VALID, "password": "a long enough secret"})
     assert authenticate("kavya@clinic.example", "a long enough secret") is not None
 
 
-def test_every_bad_field_is_reported_at_once(app):
+def test_every_bad_field_is_reported_at_once(app, admin):
     with pytest.raises(ValidationError) as caught:
-        create_account(role="patient", **{**VALID, "name": "", "email": "not-an-email", "phone": "12",
+        create_account(admin, role="patient", **{**VALID, "name": "", "email": "not-an-email", "phone": "12",
                                           "timezone": "Mars/Olympus"})
     assert set(caught.value.errors) == {"name", "email", "phone", "timezone"}
 
 
-def test_the_admin_area_does_not_create_admins(app):
+def test_the_admin_area_does_not_create_admins(app, admin):
     with pytest.raises(ValidationError) as caught:
-        create_account(role="admin", **{**VALID, "password": "a long enough secret"})
+        create_account(admin, role="admin", **{**VALID, "password": "a long enough secret"})
     assert set(caught.value.errors) == {"role"}
 
 
@@ -64,26 +64,26 @@ def test_an_unknown_user_is_not_found(app, admin):
         set_active(admin, 999, False)
 
 
-def test_a_patient_is_assigned_and_unassigned_a_practitioner(app, patient, other_practitioner):
-    assert assign_practitioner(patient.id, other_practitioner.id).practitioner_id == other_practitioner.id
-    assert assign_practitioner(patient.id, None).practitioner_id is None
+def test_a_patient_is_assigned_and_unassigned_a_practitioner(app, patient, other_practitioner, admin):
+    assert assign_practitioner(admin, patient.id, other_practitioner.id).practitioner_id == other_practitioner.id
+    assert assign_practitioner(admin, patient.id, None).practitioner_id is None
 
 
 @pytest.mark.parametrize("target", ["admin", "patient"])
-def test_only_an_active_practitioner_can_be_assigned(request, app, patient, target):
+def test_only_an_active_practitioner_can_be_assigned(request, app, patient, target, admin):
     with pytest.raises(ValidationError):
-        assign_practitioner(patient.id, request.getfixturevalue(target).id)
+        assign_practitioner(admin, patient.id, request.getfixturevalue(target).id)
 
 
 def test_a_deactivated_practitioner_cannot_be_assigned(app, admin, patient, other_practitioner):
     set_active(admin, other_practitioner.id, False)
     with pytest.raises(ValidationError):
-        assign_practitioner(patient.id, other_practitioner.id)
+        assign_practitioner(admin, patient.id, other_practitioner.id)
 
 
-def test_only_patients_have_a_practitioner(app, practitioner, other_practitioner):
+def test_only_patients_have_a_practitioner(app, practitioner, other_practitioner, admin):
     with pytest.raises(ValidationError):
-        assign_practitioner(practitioner.id, other_practitioner.id)
+        assign_practitioner(admin, practitioner.id, other_practitioner.id)
 
 
 def test_the_user_list_pages_by_id_without_repeats(app, practitioner):

@@ -1,4 +1,4 @@
-"""Monitor, the delivery log (and its CSV) and stats under any filter: never a 5xx."""
+"""Monitor, the delivery log and the audit log (and their CSVs) and stats under any filter: never a 5xx."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.models.audit_event import AuditAction
 from app.models.enums import Channel, NotificationType
 from app.models.notification import EventKind
 from app.models.status import Status
@@ -33,6 +34,14 @@ LOG = st.fixed_dictionaries({}, optional={
     "status": choice_or_odd(*STATUSES),
     "kind": choice_or_odd(*[k.value for k in EventKind]),
     "attempts_only": choice_or_odd("y", "on"),
+    "before": odd_text(30),
+})
+AUDIT = st.fixed_dictionaries({}, optional={
+    "from": odd_date(),
+    "to": odd_date(),
+    "who": odd_text(130),
+    "action": choice_or_odd(*[a.value for a in AuditAction]),
+    "patient": odd_text(130),
     "before": odd_text(30),
 })
 STATS = st.fixed_dictionaries({}, optional={"from": odd_date(), "to": odd_date()})
@@ -72,6 +81,21 @@ def test_the_delivery_log_answers_any_filter(admin_client, something_sent, query
 def test_the_delivery_log_export_answers_any_filter(admin_client, something_sent, query):
     response = admin_client.get("/admin/log.csv", query_string=query)
     response.get_data()  # the export streams: its rows are read only now
+    assert response.status_code in (200, 400)
+
+
+@FUZZ
+@given(query=AUDIT)
+def test_the_audit_log_answers_any_filter(admin_client, something_sent, query):
+    response = admin_client.get("/admin/audit", query_string=query)
+    assert response.status_code in (200, 400, 422)
+
+
+@FUZZ
+@given(query=AUDIT)
+def test_the_audit_log_export_answers_any_filter(admin_client, something_sent, query):
+    response = admin_client.get("/admin/audit.csv", query_string=query)
+    response.get_data()
     assert response.status_code in (200, 400)
 
 
