@@ -27,6 +27,7 @@ class AuditAction(Vocabulary):
     TWO_FACTOR_FAILED = "two_factor_failed"
     TWO_FACTOR_ENABLED = "two_factor_enabled"
     TWO_FACTOR_DISABLED = "two_factor_disabled"
+    TWO_FACTOR_RESET = "two_factor_reset"
     PASSWORD_CHANGED = "password_changed"
     NOTIFICATION_VIEWED = "notification_viewed"
     DELIVERY_LOG_VIEWED = "delivery_log_viewed"
@@ -65,6 +66,7 @@ _LABELS = {
     AuditAction.TWO_FACTOR_FAILED: "Two-factor code refused",
     AuditAction.TWO_FACTOR_ENABLED: "Two-factor sign-in turned on",
     AuditAction.TWO_FACTOR_DISABLED: "Two-factor sign-in turned off",
+    AuditAction.TWO_FACTOR_RESET: "Two-factor sign-in reset by an admin",
     AuditAction.PASSWORD_CHANGED: "Password changed",
     AuditAction.NOTIFICATION_VIEWED: "Notification viewed",
     AuditAction.DELIVERY_LOG_VIEWED: "Delivery log viewed",

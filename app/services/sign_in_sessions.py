@@ -42,6 +42,7 @@ class EndReason(StrEnum):
     SIGNED_OUT = "signed out"
     PASSWORD_CHANGED = "password changed"
     DEACTIVATED = "deactivated"
+    TWO_FACTOR_RESET = "two-factor reset"
     IDLE = "idle"
 
 

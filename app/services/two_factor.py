@@ -155,12 +155,18 @@ def disable(user: User, code: str) -> None:
     if check_code(user, code) is None:
         audit.record_now(AuditAction.TWO_FACTOR_FAILED, actor_id=user.id, detail={"step": "turn_off"})
         raise ValidationError({"code": WRONG_CODE})
+    forget(user)
+    audit.record(AuditAction.TWO_FACTOR_DISABLED, actor_id=user.id)
+    db.session.commit()
+
+
+def forget(user: User) -> None:
+    """Drop `user`'s authenticator and recovery codes, in the caller's transaction: signing in
+    then asks for the password alone (or, where the clinic requires it, a new set-up)."""
     user.totp_secret = user.totp_pending_secret = None
     user.totp_last_step = None
     user.two_factor_enabled_at = None
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    audit.record(AuditAction.TWO_FACTOR_DISABLED, actor_id=user.id)
-    db.session.commit()
 
 
 def _normalised(code: str) -> str:

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models.audit_event import AuditAction
 from app.models.enums import Role
 from app.models.user import User
-from app.services import audit
+from app.services import audit, two_factor
 from app.services.accounts import create_user
 from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.input_rules import as_id
@@ -112,6 +112,26 @@ def set_active(acting_admin: User, user_id: int, active: bool) -> User:
         db.session.commit()
     else:
         end_all_sessions(user.id, EndReason.DEACTIVATED)  # commits the deactivation and its record with it
+    return user
+
+
+def reset_two_factor(acting_admin: User, user_id: int) -> User:
+    """Turn off a staff member's two-factor sign-in for them (a lost phone, no recovery codes
+    left) and end every sign-in they have open, so whoever holds the old phone or a session is out.
+
+    Raises:
+        NotFound: no such user.
+        Conflict: they have no two-factor sign-in, or it is the admin's own (which they move
+            from their account page, proving they hold it).
+    """
+    user = get_user(user_id)
+    if user.id == acting_admin.id:
+        raise Conflict("Your own two-factor sign-in is moved or turned off from your account page")
+    if not user.two_factor_enabled:
+        raise Conflict(f"{user.name} has no two-factor sign-in to reset")
+    two_factor.forget(user)
+    audit.record(AuditAction.TWO_FACTOR_RESET, actor_id=acting_admin.id, detail={"user": user.id, "role": user.role})
+    end_all_sessions(user.id, EndReason.TWO_FACTOR_RESET)  # commits the reset and its record with it
     return user
 
 

@@ -238,6 +238,21 @@ def _set_active(user_id: int, *, active: bool):
     return redirect(url_for("admin.user", user_id=user_id))
 
 
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@admin_required
+def user_reset_two_factor(user_id: int):
+    """Turn off a staff member's two-factor sign-in (a lost phone); their sign-ins end."""
+    try:
+        person = user_admin.reset_two_factor(current_user, user_id)
+    except Conflict as exc:
+        flash(exc.message, "error")
+    else:
+        then = ("set it up again before anything else" if two_factor.required_for(person)
+                else "sign in with their password alone until they set it up again")
+        flash(f"{person.name}'s two-factor sign-in is reset and they are signed out everywhere; they {then}.", "info")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
 # --- settings ---------------------------------------------------------------------------------
 
 

@@ -119,6 +119,12 @@ def _wrong_code_to_disable_two_factor(w):
     return w.practitioner, None
 
 
+def _reset_two_factor(w):
+    factories.enrol_two_factor(w.practitioner)
+    user_admin.reset_two_factor(w.admin, w.practitioner.id)
+    return w.admin, None
+
+
 def _clinic_settings(w):
     clinic_settings.save_settings(w.admin, require_staff_two_factor=True)
     return w.admin, None
@@ -161,6 +167,7 @@ AUDITED = {
     AuditAction.TWO_FACTOR_ENABLED: _enable_two_factor,
     AuditAction.TWO_FACTOR_DISABLED: _disable_two_factor,
     AuditAction.TWO_FACTOR_FAILED: _wrong_code_to_disable_two_factor,
+    AuditAction.TWO_FACTOR_RESET: _reset_two_factor,
     AuditAction.CLINIC_SETTINGS_CHANGED: _clinic_settings,
     AuditAction.TEMPLATES_INSTALLED: _install_templates,
     AuditAction.SMS_OPTED_OUT: _sms_stop,

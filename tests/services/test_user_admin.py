@@ -1,13 +1,16 @@
 """Managing people from the admin area."""
 
 import pytest
+import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import User
+from app.models import RecoveryCode, User
 from app.models.enums import Role
+from app.services import two_factor
 from app.services.accounts import authenticate
 from app.services.errors import Conflict, NotFound, ValidationError
-from app.services.user_admin import assign_practitioner, create_account, set_active, users_page
+from app.services.sign_in_sessions import start_session, user_for_token
+from app.services.user_admin import assign_practitioner, create_account, reset_two_factor, set_active, users_page
 from tests import factories
 
 VALID = {"name": "Kavya Iyer", "email": "kavya@clinic.example", "phone": "+91 98450 12345",
@@ -99,3 +102,29 @@ def test_the_user_list_filters_by_role_and_by_name_or_email(app, admin, patient,
     assert [u.id for u in users_page(role=Role.ADMIN).users] == [admin.id]
     assert [u.id for u in users_page(search="ARJUN").users] == [other_patient.id]
     assert [u.id for u in users_page(search="priya@clinic").users] == [patient.id]
+
+
+def test_resetting_two_factor_sign_in_lets_the_password_alone_sign_in_again(app, admin, practitioner):
+    enrolment = factories.enrol_two_factor(practitioner)
+    reset_two_factor(admin, practitioner.id)
+    practitioner = factories.reload(practitioner)
+    assert not practitioner.two_factor_enabled and practitioner.totp_secret is None
+    assert two_factor.check_code(practitioner, enrolment.recovery_codes[0]) is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RecoveryCode)) == 0
+
+
+def test_resetting_two_factor_sign_in_ends_every_sign_in_of_theirs(app, admin, practitioner):
+    factories.enrol_two_factor(practitioner)
+    token = start_session(practitioner, client_address=None, user_agent=None)
+    reset_two_factor(admin, practitioner.id)
+    assert user_for_token(token) is None
+
+
+@pytest.mark.parametrize("target", ["admin", "practitioner"])
+def test_two_factor_sign_in_is_reset_only_for_someone_else_who_has_it(request, app, admin, target):
+    """An admin's own is moved from their account page; one that is off has nothing to reset."""
+    user = request.getfixturevalue(target)
+    if target == "admin":
+        factories.enrol_two_factor(admin)
+    with pytest.raises(Conflict):
+        reset_two_factor(admin, user.id)

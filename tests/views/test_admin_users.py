@@ -1,4 +1,4 @@
-"""The users pages: list, create, deactivate and reactivate, assign a practitioner."""
+"""The users pages: list, create, deactivate and reactivate, assign a practitioner, reset two-factor sign-in."""
 
 import re
 
@@ -171,3 +171,37 @@ def test_each_password_rule_is_an_inline_error_and_nothing_is_written(login, adm
     assert response.status_code == 422
     assert f'id="password-error">{escape(message)}' in response.get_data(as_text=True)
     assert user_count() == before
+
+
+def test_a_staff_members_page_offers_to_reset_their_two_factor_sign_in(login, admin, practitioner):
+    factories.enrol_two_factor(practitioner)
+    assert "Reset two-factor sign-in" in login(admin).get(f"/admin/users/{practitioner.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("whose", ["practitioner", "admin"])
+def test_no_reset_is_offered_without_two_factor_sign_in_or_for_ones_own(request, login, admin, whose):
+    person = request.getfixturevalue(whose)
+    if whose == "admin":
+        factories.enrol_two_factor(admin)
+    body = login(admin).get(f"/admin/users/{person.id}").get_data(as_text=True)
+    assert "Reset two-factor sign-in" not in body
+
+
+def test_resetting_two_factor_sign_in_signs_them_out_and_says_what_comes_next(app, login, admin, practitioner):
+    theirs = app.test_client()
+    assert log_in(theirs, practitioner).status_code == 302
+    factories.enrol_two_factor(practitioner)
+    page = f"/admin/users/{practitioner.id}"
+    client = login(admin)
+    assert post(client, f"{page}/two-factor/reset", page=page).status_code == 302
+    assert "two-factor sign-in is reset and they are signed out everywhere; they sign in with their password alone" in (
+        client.get(page).get_data(as_text=True))
+    assert theirs.get("/compose").headers["Location"].startswith("/login")
+    assert log_in(theirs, practitioner).headers["Location"] == "/"  # the password alone, no code
+
+
+def test_resetting_two_factor_sign_in_that_is_off_says_so(login, admin, practitioner):
+    page = f"/admin/users/{practitioner.id}"
+    client = login(admin)
+    post(client, f"{page}/two-factor/reset", page=page)
+    assert "has no two-factor sign-in to reset" in client.get(page).get_data(as_text=True)
