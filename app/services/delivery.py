@@ -6,23 +6,27 @@ twice, or a job racing a cancel, sends each notification at most once. It then s
 needs no provider in one transaction: it holds back what quiet hours forbid, suppresses what an
 opt-out since creation forbids, and stores in-app items, which are announced to the live inbox
 as soon as that commits. Only then, with no transaction open, does it call the providers for
-the rest (several at once, over keep-alive connections), and it writes every outcome with one
-executemany UPDATE and one multi-row event INSERT (`transitions.write_outcomes`) in a second
-transaction, after which it applies any provider receipt that overtook that commit
-(`provider_events`). Retries and deferrals wait in the database, granted to no job, until the
-scheduler enqueues them (`app.services.scheduler`).
+the rest (DELIVERY_CONCURRENCY at once, over keep-alive connections), and it writes outcomes as
+they come, each flush one executemany UPDATE and one multi-row event INSERT
+(`transitions.write_outcomes`), after which it applies any provider receipt that overtook that
+commit (`provider_events`). Meanwhile it renews the lease of the rows it still holds, so the
+sweeper can tell this worker from a dead one within seconds. Retries and deferrals wait in the
+database, granted to no job, until the scheduler enqueues them (`app.services.scheduler`).
 
 Known duplicate window: a worker that dies after a provider accepted a message but before the
-commit leaves the row in `sending`; the sweeper retries it, and the patient may get it twice.
+commit leaves the row in `sending`; the sweeper retries it once its lease lapses, and the
+patient may get it twice. A message's slot is reused only after its outcome is committed, so
+a crash repeats at most DELIVERY_CONCURRENCY messages per worker, never a whole batch.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,7 +48,7 @@ from app.services.live_inbox import publish_inbox_items
 from app.services.provider_events import apply_receipts_kept_for
 from app.services.quiet_hours import quiet_hours_end
 from app.services.retry_policy import retry_delay
-from app.services.transitions import change_status, claim, write_outcomes
+from app.services.transitions import change_status, claim, renew_lease, write_outcomes
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +80,13 @@ class _Outcomes:
 
 
 def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetime | None = None) -> BatchReport:
-    """Deliver the notifications of one job; safe to run twice (the second run does nothing)."""
-    now = now or utcnow()
+    """Deliver the notifications of one job; safe to run twice (the second run does nothing).
+
+    `now` pins the clock for the whole batch; without it, each write of outcomes is stamped
+    with its own time.
+    """
+    clock: Callable[[], datetime] = utcnow if now is None else (lambda: now)
+    now = clock()
     report = BatchReport()
     claimed = claim(ids, job_id, now=now)
     db.session.commit()
@@ -116,11 +125,27 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
     _settle_without_provider(settled, suppressed, in_app, report, now)
     _write(settled, report, now)
 
-    attempted = _Outcomes()
-    for row, result, latency_ms in _send_all(current_app._get_current_object(), to_send):
-        _record_attempt(attempted, row, result, latency_ms, now, config)
-    _write(attempted, report, now)
+    _send_and_record(current_app._get_current_object(), to_send, report, clock)
     return report
+
+
+def _send_and_record(app: Flask, to_send: list[tuple[Any, OutboundMessage]], report: BatchReport,
+                     clock: Callable[[], datetime]) -> None:
+    """Send, writing outcomes as they come, and renew the lease of what is still held."""
+    holding = {row.id for row, _ in to_send}
+    renewal = lease.Renewal()
+    for finished in _send_window(app, to_send, renewal.due_in):
+        if finished:
+            now = clock()
+            outcomes = _Outcomes()
+            for row, result, latency_ms in finished:
+                _record_attempt(outcomes, row, result, latency_ms, now, app.config)
+                holding.discard(row.id)
+            _write(outcomes, report, now)
+        if holding and renewal.due_in() == 0:
+            renew_lease(holding, now=clock())
+            db.session.commit()
+            renewal.done()
 
 
 def _settle_without_provider(outcomes: _Outcomes, suppressed: dict[str, list[int]], in_app: list[Any],
@@ -230,24 +255,36 @@ def _message_for(row: Any, tokens: dict[int, tuple[str, ...]], config: Any) -> O
 # --- sending ------------------------------------------------------------------------------
 
 
-def _send_all(app: Flask, to_send: list[tuple[Any, OutboundMessage]]):
-    """Yield (row, result, latency in ms) for every message.
+Finished = list[tuple[Any, DeliveryResult, int]]
 
-    One message goes out on this thread; a batch goes through the process's pool, whose
-    threads keep their provider connections open from one batch to the next. Providers are
-    looked up here, in the app context, and handed to the pool threads.
+
+def _send_window(app: Flask, to_send: list[tuple[Any, OutboundMessage]],
+                 wake_in: Callable[[], float]) -> Iterator[Finished]:
+    """Yield what has finished, as (row, result, latency in ms), each time some has, or an
+    empty list when `wake_in()` seconds pass with nothing finished (time to renew the lease).
+
+    At most DELIVERY_CONCURRENCY messages are out at once, and a finished message's slot goes to
+    the next one only once the caller has taken what was yielded (and written it): sent but not
+    yet recorded never exceeds the slots. The pool's threads keep their provider connections open
+    from one batch to the next; providers are looked up here, in the app context.
     """
     if not to_send:
         return
     providers = {message.channel: get_provider(app, message.channel) for _, message in to_send}
-    if len(to_send) == 1:
-        row, message = to_send[0]
-        yield row, *_timed_send(providers[message.channel], message)
-        return
     pool = _pool(app)
-    futures = [(row, pool.submit(_timed_send, providers[message.channel], message)) for row, message in to_send]
-    for row, future in futures:
-        yield row, *future.result()
+    waiting = iter(to_send)
+    out: dict[Future, Any] = {}
+
+    def fill(slots: int) -> None:
+        for row, message in itertools.islice(waiting, slots):
+            out[pool.submit(_timed_send, providers[message.channel], message)] = row
+
+    fill(app.config["DELIVERY_CONCURRENCY"])
+    while out:
+        done, _ = wait(out, timeout=wake_in(), return_when=FIRST_COMPLETED)
+        finished = [(out.pop(future), *future.result()) for future in done]
+        yield finished
+        fill(len(finished))
 
 
 def _timed_send(provider: Provider, message: OutboundMessage) -> tuple[DeliveryResult, int]:

@@ -6,17 +6,19 @@ retry and a deferral are granted to no job (`waiting`) until the scheduler grant
 they come due; a reschedule grants the row to another job or to none (the old job, if it is
 still on Redis, then finds nothing to claim); a cancel grants it to none. A claim checks the
 grant and starts the lease: while the row is `sending`, `lease_expires_at` says until when the
-worker that claimed it is presumed alive. The sweeper takes back what has lapsed: a `sending`
-row past its deadline (its worker died mid-delivery), and a pending row whose job is missing
-from Redis, finished, failed, or started longer ago than a job may run.
+worker that claimed it is presumed alive. The deadline is short (LEASE_SECONDS) and the
+worker renews it while the batch runs (`Renewal`), so the sweeper tells a dead worker from a
+slow one within seconds, however long the batch. The sweeper takes back what has lapsed: a
+`sending` row past its deadline (its worker died mid-delivery), and a pending row whose job is
+missing from Redis, finished, failed, or started longer ago than a job may run.
 
-This module says what a grant and a claim write and when a lease has lapsed; the statements
-that write them are in `transitions`. A claim's deadline covers the whole job today; keeping it
-short and renewing it while a batch runs only changes `claim_terms` and adds a renewal here.
+This module says what a grant, a claim and a renewal write and when a lease has lapsed; the
+statements that write them are in `transitions`.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -66,7 +68,30 @@ def claim_terms(job_id: str | None, now: datetime) -> tuple[list[sa.ColumnElemen
     A claim with no job (a direct call, not from a worker) takes whatever is pending.
     """
     where = [Notification.job_id == job_id] if job_id else []
-    return where, {"lease_expires_at": now + job_lifetime()}
+    return where, {"lease_expires_at": deadline(now)}
+
+
+def deadline(now: datetime) -> datetime:
+    """Until when a claim or its latest renewal presumes the worker alive."""
+    return now + timedelta(seconds=current_app.config["LEASE_SECONDS"])
+
+
+class Renewal:
+    """When a worker holding rows should renew their lease: a few times per lease, so a late
+    renewal or two (a slow database, a busy machine) does not let it lapse under a live worker."""
+
+    RENEWALS_PER_LEASE = 4
+
+    def __init__(self) -> None:
+        self.every = current_app.config["LEASE_SECONDS"] / self.RENEWALS_PER_LEASE
+        self._last = time.monotonic()
+
+    def due_in(self) -> float:
+        """Seconds until the next renewal is due (0 when overdue)."""
+        return max(0.0, self._last + self.every - time.monotonic())
+
+    def done(self) -> None:
+        self._last = time.monotonic()
 
 
 def lapsed(now: datetime) -> sa.ColumnElement[bool]:

@@ -117,6 +117,11 @@ def write_outcomes(
     return list(applied)
 
 
+def renew_lease(ids: Collection[int], *, now: datetime) -> list[int]:
+    """Extend the lease of rows a live worker still holds; return those extended."""
+    return _update(ids, [Notification.status == CLAIMED], {"lease_expires_at": lease.deadline(now)})
+
+
 def reassign_job(ids: Collection[int], job_id: str, *, now: datetime) -> list[int]:
     """Give pending rows to a new job, their own having been lost; return those given.
 

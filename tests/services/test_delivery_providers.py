@@ -1,7 +1,6 @@
 """The pipeline driving the real provider SDKs against the local fakes: outcomes, retries, faults."""
 
 import json
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -214,7 +213,7 @@ def test_an_outcome_arriving_after_the_row_was_recovered_is_not_recorded(app, ru
     real_send = provider.send
 
     def send_while_the_sweeper_recovers(message):
-        with db.engine.begin() as connection:  # another actor, on its own connection
+        with app.app_context(), db.engine.begin() as connection:  # another actor, on its own connection
             connection.execute(sa.update(Notification).values(
                 status=Status.QUEUED, job_id="deliver-recovered", updated_at=datetime.now(UTC)))
         return real_send(message)
@@ -235,23 +234,23 @@ IDLE_IN_TRANSACTION = sa.text(
 )
 
 
-def test_no_database_connection_is_held_while_a_provider_answers(app, run_worker, twilio, practitioner):
+def test_no_database_connection_is_held_while_a_provider_answers(app, run_worker, twilio, practitioner, use_settings):
+    # One send at a time: with more, a look could see the outcome of another send being written.
+    use_settings(DELIVERY_CONCURRENCY=1)
     patients = factories.create_patients(3, practitioner=practitioner, phone="+919800000031",
                                          preferred_channels=["sms"])
     factories.create_send(sender=practitioner, recipients=patients, channels=["sms"])
     db.session.commit()  # this test's own session holds no connection either
     engine = db.engine
     seen: list[tuple[int, int | None]] = []
-    one_look_at_a_time = threading.Lock()  # the sends run in parallel; a look must not see another
 
     def look_at_the_database(message):
-        with one_look_at_a_time:
-            checked_out = engine.pool.checkedout()  # before the look below takes one itself
-            idle_in_transaction = None
-            if engine.dialect.name == "postgresql":
-                with engine.connect() as connection:
-                    idle_in_transaction = connection.scalar(IDLE_IN_TRANSACTION)
-            seen.append((checked_out, idle_in_transaction))
+        checked_out = engine.pool.checkedout()  # before the look below takes one itself
+        idle_in_transaction = None
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as connection:
+                idle_in_transaction = connection.scalar(IDLE_IN_TRANSACTION)
+        seen.append((checked_out, idle_in_transaction))
 
     twilio.before_answering(look_at_the_database)
     run_worker()
@@ -284,3 +283,55 @@ def test_inbox_items_go_live_before_the_batchs_sms_are_sent(run_worker, redis, t
     finally:
         inbox.close()
     assert announced == [in_app_id], "the inbox item was announced only after the SMS went"
+
+
+# --- while a batch runs ---------------------------------------------------------------------------
+
+
+def test_no_more_messages_are_sent_but_unrecorded_than_there_are_sending_slots(
+    app, run_worker, twilio, practitioner, use_settings
+):
+    slots = 2
+    use_settings(DELIVERY_CONCURRENCY=slots)
+    twilio.set_latency(0.05)
+    patients = [factories.create_patient(practitioner=practitioner, phone=f"+9198000001{i:02d}",
+                                         preferred_channels=["sms"]) for i in range(8)]
+    factories.create_send(sender=practitioner, recipients=patients, channels=["sms"])
+    db.session.commit()
+    engine = db.engine
+    unrecorded: list[int] = []
+
+    def count_sent_but_unrecorded(entry):
+        with engine.connect() as connection:
+            recorded = connection.scalar(
+                sa.select(sa.func.count()).where(Notification.status == Status.SENT))
+        unrecorded.append(len(twilio.received) - recorded)  # this message included
+
+    twilio.before_answering(count_sent_but_unrecorded)
+    run_worker()
+    assert len(unrecorded) == 8
+    assert max(unrecorded) <= slots
+
+
+def test_a_slow_batch_keeps_renewing_the_lease_of_what_it_still_holds(
+    app, run_worker, twilio, practitioner, use_settings
+):
+    use_settings(DELIVERY_CONCURRENCY=1, LEASE_SECONDS=1)
+    twilio.set_latency(0.4)
+    patients = [factories.create_patient(practitioner=practitioner, phone=f"+9198000002{i:02d}",
+                                         preferred_channels=["sms"]) for i in range(4)]
+    factories.create_send(sender=practitioner, recipients=patients, channels=["sms"])
+    db.session.commit()
+    engine = db.engine
+    deadlines: list[datetime] = []
+
+    def note_the_lease(entry):
+        with engine.connect() as connection:
+            deadlines.append(connection.scalar(
+                sa.select(sa.func.max(Notification.lease_expires_at)).where(Notification.status == Status.SENDING)))
+
+    twilio.before_answering(note_the_lease)
+    run_worker()
+    assert len(deadlines) == 4
+    assert deadlines[-1] > deadlines[0]  # renewed while the batch ran, not fixed at the claim
+    assert {n.status for n in factories.notifications()} == {Status.SENT}

@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import Notification, NotificationEvent
 from app.models.status import Status
 from app.services.sweeper import SweepReport, sweep
-from app.services.transitions import claim
+from app.services.transitions import claim, renew_lease
 from tests import factories
 from tests.conftest import queued_job_ids
 
@@ -64,13 +64,25 @@ def test_work_a_dead_worker_claimed_is_recovered(app, run_worker, practitioner, 
     [row] = factories.notifications()
     claim([row.id], row.job_id, now=datetime.now(UTC))  # and then the worker dies
     db.session.commit()
-    assert sweep(now=later(60)).recovered == 0  # might still be running
-    assert sweep(now=later(app.config["JOB_TIMEOUT_SECONDS"])).recovered == 0  # its job may still be writing
-    report = sweep(now=later(app.config["JOB_TIMEOUT_SECONDS"] + 120))
+    assert sweep(now=later(app.config["LEASE_SECONDS"] - 1)).recovered == 0  # might still be running
+    report = sweep(now=later(app.config["LEASE_SECONDS"] + 1))
     assert report.recovered == 1
     assert factories.notifications()[0].status is Status.QUEUED
     run_worker()
     assert factories.notifications()[0].status is Status.DELIVERED
+
+
+def test_work_a_live_worker_renews_is_not_recovered_however_long_its_batch(app, practitioner, patient):
+    factories.create_send(sender=practitioner, recipients=[patient])
+    [row] = factories.notifications()
+    claimed_at = datetime.now(UTC)
+    claim([row.id], row.job_id, now=claimed_at)
+    lease_seconds = app.config["LEASE_SECONDS"]
+    for renewal in range(1, 10):  # a batch running for nine leases, renewed once per lease
+        renew_lease([row.id], now=claimed_at + timedelta(seconds=renewal * lease_seconds - 1))
+        db.session.commit()
+        assert sweep(now=claimed_at + timedelta(seconds=renewal * lease_seconds)).recovered == 0
+    assert factories.notifications()[0].status is Status.SENDING
 
 
 def test_a_job_that_crashed_is_replaced(run_worker, redis, practitioner, patient):
