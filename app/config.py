@@ -88,6 +88,7 @@ _SETTINGS: dict[str, tuple[str, Any]] = {
     "RETRY_MAX_SECONDS": ("3600", float),
     "JOB_TIMEOUT_SECONDS": ("600", int),
     "LEASE_SECONDS": ("10", float),
+    "DATABASE_OUTAGE_SECONDS": ("120", float),
     "SWEEP_INTERVAL_SECONDS": ("10", float),
     "SWEEP_GRACE_SECONDS": ("30", float),
     "SCHEDULER_LOCK_SECONDS": ("10", float),

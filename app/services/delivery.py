@@ -44,6 +44,7 @@ from app.models.status import Status
 from app.models.user import Device, User
 from app.services import lease
 from app.services.channel_choice import unreachable_reason
+from app.services.database_outage import committed, is_outage
 from app.services.live_inbox import publish_inbox_items
 from app.services.provider_events import apply_receipts_kept_for
 from app.services.quiet_hours import quiet_hours_end
@@ -143,8 +144,13 @@ def _send_and_record(app: Flask, to_send: list[tuple[Any, OutboundMessage]], rep
                 holding.discard(row.id)
             _write(outcomes, report, now)
         if holding and renewal.due_in() == 0:
-            renew_lease(holding, now=clock())
-            db.session.commit()
+            try:
+                renew_lease(holding, now=clock())
+                db.session.commit()
+            except sa.exc.DBAPIError as error:  # the next outcome write waits for the database
+                db.session.rollback()
+                if not is_outage(error):
+                    raise
             renewal.done()
 
 
@@ -167,12 +173,17 @@ def _settle_without_provider(outcomes: _Outcomes, suppressed: dict[str, list[int
 
 
 def _write(outcomes: _Outcomes, report: BatchReport, now: datetime) -> None:
-    """Store and commit the outcomes, then announce inbox items."""
-    applied = write_outcomes(outcomes.updates, outcomes.events, now=now)
+    """Store and commit the outcomes (through a database outage), then announce inbox items."""
+
+    def store() -> list[Any]:
+        applied = write_outcomes(outcomes.updates, outcomes.events, now=now)
+        _invalidate_devices(outcomes.invalid_tokens, now)
+        db.session.commit()
+        return applied
+
+    applied = committed(store, what=f"{len(outcomes.updates)} outcome(s)")
     if len(applied) != len(outcomes.updates):
         log.warning("%d outcome(s) arrived after their rows were recovered", len(outcomes.updates) - len(applied))
-    _invalidate_devices(outcomes.invalid_tokens, now)
-    db.session.commit()
     # A provider's receipt can overtake the commit above; it was kept, and applies now.
     sent = [update["id"] for update in applied if update["status"] is Status.SENT]
     if sent:

@@ -13,6 +13,10 @@ the lock every second; if it dies, the lock lapses within SCHEDULER_LOCK_SECONDS
 worker takes over at its next try. A holder stalled past the lock may overlap its successor
 for a moment, which does no harm: a grant is a compare-and-set, and a job delivers only the
 rows granted to it.
+
+After a database outage the holder leaves claimed rows alone for a lease: no worker could renew
+a lease while the database was gone, and a live one needs that long to renew it, or to write
+the outcomes it kept, before its rows may be taken for a dead worker's.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from app.extensions import db, get_redis
 from app.models.enums import Priority
 from app.models.notification import Notification
 from app.services import lease
+from app.services.database_outage import is_outage
 from app.services.enqueueing import DeliveryJob, enqueue_jobs
 from app.services.provider_events import forget_early_receipts
 from app.services.queues import QUEUE_FOR_PRIORITY
@@ -100,6 +105,8 @@ class SchedulerThread(threading.Thread):
         self._lock: Lock | None = None
         self._next_sweep = 0.0
         self._redis_ok = True
+        self._database_back_at = 0.0  # monotonic time the database last answered after an outage
+        self._database_ok = True
         self._stopped = threading.Event()
 
     def run(self) -> None:
@@ -120,8 +127,10 @@ class SchedulerThread(threading.Thread):
             if not self._hold():
                 return
             enqueue_due()
+            self._heard_from_database()
             if time.monotonic() >= self._next_sweep:
-                sweep()
+                settled = time.monotonic() - self._database_back_at >= current_app.config["LEASE_SECONDS"]
+                sweep(recover_lapsed=settled)
                 forget_expired_receipts()
                 forget_early_receipts()
                 self._next_sweep = time.monotonic() + self.sweep_interval
@@ -129,6 +138,12 @@ class SchedulerThread(threading.Thread):
             if self._redis_ok:
                 log.warning("Redis unavailable (%s): scheduling waits until it is back", type(error).__name__)
             self._redis_ok = False
+        except sa.exc.DBAPIError as error:
+            if not is_outage(error):
+                log.exception("scheduling failed")
+            elif self._database_ok:
+                log.warning("database unavailable: scheduling waits until it is back")
+                self._database_ok = False
         except Exception:  # keep scheduling next time whatever went wrong this time
             log.exception("scheduling failed")
 
@@ -149,6 +164,12 @@ class SchedulerThread(threading.Thread):
             log.info("this worker now schedules and sweeps (%s)", self.token)
         self._heard_from_redis()
         return self.holding
+
+    def _heard_from_database(self) -> None:
+        if not self._database_ok:
+            log.info("database is back: scheduling again")
+            self._database_back_at = time.monotonic()
+        self._database_ok = True
 
     def _heard_from_redis(self) -> None:
         if not self._redis_ok:

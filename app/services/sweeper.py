@@ -42,7 +42,9 @@ class SweepReport:
     requeued: int = 0  # due, with no live job
 
 
-def sweep(*, now: datetime | None = None) -> SweepReport:
+def sweep(*, now: datetime | None = None, recover_lapsed: bool = True) -> SweepReport:
+    """Re-enqueue lost work; with `recover_lapsed` False, leave claimed rows alone (leases that
+    lapsed while the database was unreachable say nothing about their workers)."""
     now = now or utcnow()
     config = current_app.config
     report = SweepReport()
@@ -54,7 +56,7 @@ def sweep(*, now: datetime | None = None) -> SweepReport:
         sa.select(Notification.id, Notification.priority)
         .where(Notification.status == Status.SENDING, lease.lapsed(now))
         .limit(SWEEP_LIMIT)
-    ).all()
+    ).all() if recover_lapsed else []
     for priority, ids in _by_priority(lapsed).items():
         for job_id, batch in lease.grant_batches(ids, batch_size).items():
             moved = change_status(

