@@ -23,7 +23,7 @@ def sending_count() -> int:
 def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_only_what_it_had_in_flight(
     redis_server, start_worker, fake_twilio, practitioner
 ):
-    fake_twilio.set_latency(0.3)
+    fake_twilio.set_latency(1.0)  # a batch takes seconds: the kill lands in its middle even under load
     settings = fake_twilio.settings(PROVIDER_TIMEOUT_SECONDS=10, DELIVERY_BATCH_SIZE=12,
                                     DELIVERY_CONCURRENCY=SENDING_SLOTS, LEASE_SECONDS=LEASE_SECONDS,
                                     SWEEP_INTERVAL_SECONDS=1)
