@@ -52,6 +52,7 @@ _SETTINGS: dict[str, tuple[str, Any]] = {
     "LOGIN_ACCOUNT_MAX_DELAY_SECONDS": ("900", int),
     "STAFF_IDLE_TIMEOUT_MINUTES": ("30", int),
     "PATIENT_IDLE_TIMEOUT_MINUTES": ("1440", int),
+    "LOGIN_SESSION_RETENTION_DAYS": ("30", int),
     # Wrong two-factor codes allowed per account, wherever they are tried.
     "TWO_FACTOR_RATE_LIMIT": ("5 per minute;30 per day", str),
     # What SMS and push carry: "minimal" sends a notice and keeps the full text in the inbox

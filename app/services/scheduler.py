@@ -8,7 +8,8 @@ restart therefore loses nothing that waits, and nothing goes early: a time withi
 counts as due only once that second is over (times are rounded up to the second).
 
 Every worker process runs a `SchedulerThread`; the one holding a Redis lock schedules, and
-sweeps for lost work (`app.services.sweeper`) every SWEEP_INTERVAL_SECONDS. The holder renews
+sweeps for lost work (`app.services.sweeper`) every SWEEP_INTERVAL_SECONDS, forgetting then what
+is past its retention (webhook receipts, early receipts, old sign-ins). The holder renews
 the lock every second; if it dies, the lock lapses within SCHEDULER_LOCK_SECONDS and another
 worker takes over at its next try. A holder stalled past the lock may overlap its successor
 for a moment, which does no harm: a grant is a compare-and-set, and a job delivers only the
@@ -45,6 +46,7 @@ from app.services.database_outage import is_outage
 from app.services.enqueueing import DeliveryJob, enqueue_jobs
 from app.services.provider_events import forget_early_receipts
 from app.services.queues import QUEUE_FOR_PRIORITY
+from app.services.sign_in_sessions import forget_old_sessions
 from app.services.sweeper import sweep
 from app.services.transitions import grant_waiting
 from app.services.webhook_receipts import forget_expired_receipts
@@ -133,6 +135,7 @@ class SchedulerThread(threading.Thread):
                 sweep(recover_lapsed=settled)
                 forget_expired_receipts()
                 forget_early_receipts()
+                forget_old_sessions()
                 self._next_sweep = time.monotonic() + self.sweep_interval
         except RedisError as error:
             if self._redis_ok:

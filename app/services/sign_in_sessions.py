@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -109,6 +109,24 @@ def end_all_sessions(user_id: int, reason: str, *, keep_token: str | None = None
     db.session.commit()
     announce_ended(user_id)
     return ended
+
+
+def forget_old_sessions(*, now: datetime | None = None) -> int:
+    """Delete sign-ins that ended, or went idle past every timeout, more than
+    LOGIN_SESSION_RETENTION_DAYS ago; return how many went.
+
+    They sign nobody in any more, and each keeps an address and a browser: no reason to hold
+    them for ever (the audit log keeps every sign-in and sign-out).
+    """
+    config = current_app.config
+    cutoff = (now or utcnow()) - timedelta(days=config["LOGIN_SESSION_RETENTION_DAYS"])
+    longest_idle = timedelta(minutes=max(config["STAFF_IDLE_TIMEOUT_MINUTES"], config["PATIENT_IDLE_TIMEOUT_MINUTES"]))
+    result = db.session.execute(sa.delete(LoginSession).where(sa.or_(
+        LoginSession.ended_at < cutoff,
+        sa.and_(LoginSession.ended_at.is_(None), LoginSession.last_seen_at < cutoff - longest_idle),
+    )))
+    db.session.commit()
+    return result.rowcount
 
 
 def announce_ended(user_id: int) -> None:

@@ -5,9 +5,13 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
+from app.extensions import db
+from app.models import LoginSession
 from app.models.status import Status
 from app.services.scheduler import SCHEDULER_LOCK, SchedulerThread, enqueue_due
+from app.services.sign_in_sessions import start_session
 from tests import factories
 from tests.conftest import queued_job_ids
 
@@ -104,3 +108,20 @@ def test_the_holder_puts_due_work_on_its_queue_within_a_second_or_two(schedulers
     assert wait_for(lambda: queued_job_ids(redis)["default"] != [])
     assert datetime.now(UTC) < when + timedelta(seconds=3)
     assert queued_job_ids(redis)["default"] == [factories.notifications()[0].job_id]
+
+
+@pytest.fixture
+def old_sign_in(patient) -> None:
+    start_session(patient, client_address=None, user_agent=None)
+    row = db.session.scalar(sa.select(LoginSession))
+    row.ended_at = row.last_seen_at = datetime.now(UTC) - timedelta(days=400)
+    db.session.commit()
+
+
+def test_the_holder_forgets_old_sign_ins_when_it_sweeps(old_sign_in, schedulers):
+    # Made before the threads start: a new holder sweeps at once, then every SWEEP_INTERVAL_SECONDS.
+    def forgotten() -> bool:
+        db.session.rollback()  # a fresh snapshot each look
+        return db.session.scalar(sa.select(sa.func.count()).select_from(LoginSession)) == 0
+
+    assert wait_for(forgotten)
