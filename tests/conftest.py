@@ -27,6 +27,7 @@ from app.clock import utcnow
 from app.embedded_redis import EmbeddedRedis
 from app.extensions import db
 from tests import factories
+from tests.pages import ClientRequest
 
 pytest_plugins = ["tests.fakes.plugin"]
 
@@ -271,6 +272,12 @@ def login(client: FlaskClient):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def client_request(client: FlaskClient) -> ClientRequest:
+    """The test client as pages: each request checks its status and returns the parsed page."""
+    return ClientRequest(client)
 
 
 @pytest.fixture

@@ -1,19 +1,19 @@
 """The account page: anyone signed in changes their own password there."""
 
 import pytest
-from markupsafe import escape
 
 from tests import factories, passwords
-from tests.conftest import csrf_token_from, log_in
+from tests.conftest import log_in
+from tests.pages import error_summary, field_error, one, text, texts
 
 NEW = "monsoon over the western ghats"
 
 
-def change(client, *, current: str = factories.TEST_PASSWORD, new: str = NEW, again: str | None = None):
-    token = csrf_token_from(client.get("/account").get_data(as_text=True))
-    return client.post("/account/password", data={"current_password": current, "new_password": new,
-                                                  "confirm_password": new if again is None else again,
-                                                  "csrf_token": token})
+def change(pages, *, current: str = factories.TEST_PASSWORD, new: str = NEW, again: str | None = None,
+           expected_status: int = 302):
+    pages.get("/account")
+    return pages.post("/account/password", expected_status=expected_status, data={
+        "current_password": current, "new_password": new, "confirm_password": new if again is None else again})
 
 
 def test_the_account_page_needs_a_sign_in(client):
@@ -21,73 +21,72 @@ def test_the_account_page_needs_a_sign_in(client):
 
 
 @pytest.mark.parametrize("role", ["patient", "practitioner", "admin"])
-def test_every_role_has_an_account_page_with_the_password_form(request, login, role):
-    body = login(request.getfixturevalue(role)).get("/account").get_data(as_text=True)
-    assert 'action="/account/password"' in body and csrf_token_from(body)
+def test_every_role_has_an_account_page_with_the_password_form(request, client_request, role):
+    page = client_request.login(request.getfixturevalue(role)).get("/account")
+    form = one(page, 'form[action="/account/password"]')
+    assert form["method"] == "post" and form.select_one('input[name="csrf_token"]')["value"]
 
 
-def test_a_change_without_a_csrf_token_is_refused(login, patient):
-    response = login(patient).post("/account/password", data={
+def test_a_change_without_a_csrf_token_is_refused(client_request, patient):
+    client_request.login(patient).post("/account/password", csrf=False, expected_status=400, data={
         "current_password": factories.TEST_PASSWORD, "new_password": NEW, "confirm_password": NEW})
-    assert response.status_code == 400
 
 
-def test_the_current_password_must_be_right(app, login, patient):
-    response = change(login(patient), current="not my password at all")
-    assert response.status_code == 422
-    assert 'id="current_password-error">That is not your current password' in response.get_data(as_text=True)
+def test_the_current_password_must_be_right(app, client_request, patient):
+    page = change(client_request.login(patient), current="not my password at all", expected_status=422)
+    assert field_error(page, "current_password") == "That is not your current password"
     assert log_in(app.test_client(), patient).status_code == 302
 
 
-def test_the_new_password_typed_twice_must_match(app, login, patient):
-    response = change(login(patient), again=NEW + "!")
-    assert response.status_code == 422
-    assert 'id="confirm_password-error">The two new passwords are not the same' in response.get_data(as_text=True)
+def test_the_new_password_typed_twice_must_match(app, client_request, patient):
+    page = change(client_request.login(patient), again=NEW + "!", expected_status=422)
+    assert field_error(page, "confirm_password") == "The two new passwords are not the same: type them again"
     assert log_in(app.test_client(), patient).status_code == 302
 
 
-def test_problems_are_listed_at_the_top_linked_to_their_fields(login, patient):
-    body = change(login(patient), current="", again="").get_data(as_text=True)
-    summary = body.split('class="error-summary"')[1].split("</div>")[0]
-    assert '<a href="#current_password">Enter your current password</a>' in summary
-    assert '<a href="#confirm_password">Enter the new password again</a>' in summary
+def test_problems_are_listed_at_the_top_linked_to_their_fields(client_request, patient):
+    page = change(client_request.login(patient), current="", again="", expected_status=422)
+    assert error_summary(page) == {"current_password": "Enter your current password",
+                                   "confirm_password": "Enter the new password again"}
 
 
 @pytest.mark.parametrize("password,message", passwords.REFUSED)
-def test_each_password_rule_is_refused_on_the_account_page(app, login, practitioner, password, message):
+def test_each_password_rule_is_refused_on_the_account_page(app, client_request, practitioner, password, message):
     user = factories.create_patient(practitioner=practitioner, name=passwords.NAME, email=passwords.EMAIL)
-    response = change(login(user), new=password)
-    assert response.status_code == 422
-    assert f'id="new_password-error">{escape(message)}' in response.get_data(as_text=True)
+    page = change(client_request.login(user), new=password, expected_status=422)
+    assert field_error(page, "new_password") == message
     assert log_in(app.test_client(), user).status_code == 302
 
 
-def test_after_a_change_the_new_password_signs_in_and_the_old_one_does_not(app, login, practitioner):
-    response = change(login(practitioner))
-    assert response.status_code == 302 and response.headers["Location"] == "/account"
+def test_after_a_change_the_new_password_signs_in_and_the_old_one_does_not(app, client_request, practitioner):
+    pages = client_request.login(practitioner)
+    pages.get("/account")
+    pages.post("/account/password", expected_redirect="/account", data={
+        "current_password": factories.TEST_PASSWORD, "new_password": NEW, "confirm_password": NEW})
     assert log_in(app.test_client(), practitioner, password=NEW).status_code == 302
     assert log_in(app.test_client(), practitioner).status_code == 422
 
 
-def test_repeated_wrong_current_passwords_are_slowed_down(login, patient):
-    client = login(patient)
-    responses = [change(client, current="a wrong guess!") for _ in range(11)]
-    assert [r.status_code for r in responses] == [422] * 10 + [429]
-    assert "Too many password attempts" in responses[10].get_data(as_text=True)
+def test_repeated_wrong_current_passwords_are_slowed_down(client_request, patient):
+    pages = client_request.login(patient)
+    for _ in range(10):
+        change(pages, current="a wrong guess!", expected_status=422)
+    page = change(pages, current="a wrong guess!", expected_status=429)
+    assert "Too many password attempts" in text(page.main)
 
 
-def test_a_password_change_signs_out_every_other_device(app, login, patient):
+def test_a_password_change_signs_out_every_other_device(app, client_request, patient):
     elsewhere = app.test_client()
     assert log_in(elsewhere, patient).status_code == 302
-    here = login(patient)
-    assert change(here).status_code == 302
+    here = client_request.login(patient)
+    change(here)
     assert elsewhere.get("/inbox").headers["Location"].startswith("/login")
-    assert "everywhere else is signed out" in here.get("/account").get_data(as_text=True)
-    assert here.get("/inbox").status_code == 200
+    assert "everywhere else is signed out" in " ".join(texts(here.get("/account"), ".flash"))
+    here.get("/inbox")
 
 
-def test_a_refused_password_change_signs_nobody_out(app, login, patient):
+def test_a_refused_password_change_signs_nobody_out(app, client_request, patient):
     elsewhere = app.test_client()
     assert log_in(elsewhere, patient).status_code == 302
-    assert change(login(patient), current="not my password at all").status_code == 422
+    change(client_request.login(patient), current="not my password at all", expected_status=422)
     assert elsewhere.get("/inbox").status_code == 200

@@ -13,13 +13,18 @@ from app.extensions import db
 from app.models import Notification, NotificationEvent
 from app.services.delivery_log import CSV_HEADER
 from tests import factories
+from tests.pages import field_error, href_of, one, text, texts
 
 KOLKATA = ZoneInfo("Asia/Kolkata")  # the admin fixture's zone
 
 
-def shown_ids(response) -> list[int]:
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return [int(i) for i in re.findall(r'<tr id="event-(\d+)"', response.get_data(as_text=True))]
+@pytest.fixture
+def admin_pages(client_request, admin):
+    return client_request.login(admin)
+
+
+def shown_ids(page) -> list[int]:
+    return [int(str(tr["id"]).removeprefix("event-")) for tr in page.select("tr[id^=event-]")]
 
 
 def event_ids(*where) -> list[int]:
@@ -33,6 +38,12 @@ def csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
 
 
+def column(page, name: str) -> list[str]:
+    """Every row's cell under the column headed `name`."""
+    headings = texts(page, "table.log-table thead th")
+    return [text(tr.select("td")[headings.index(name)]) for tr in page.select("table.log-table tbody tr")]
+
+
 @pytest.fixture
 def delivered(run_worker, practitioner, patient, other_patient):
     """Priya on every channel and Arjun in-app and by email, all delivered by console providers."""
@@ -41,69 +52,69 @@ def delivered(run_worker, practitioner, patient, other_patient):
     run_worker()
 
 
-def test_the_log_lists_every_event_newest_first_with_its_details(login, admin, delivered, patient):
-    body_response = login(admin).get("/admin/log")
-    assert shown_ids(body_response) == event_ids()
-    body = body_response.get_data(as_text=True)
+def test_the_log_lists_every_event_newest_first_with_its_details(admin_pages, delivered, patient, other_patient):
+    page = admin_pages.get("/admin/log")
+    assert shown_ids(page) == event_ids()
+    assert set(column(page, "Patient")) == {f"Priya Sharma #{patient.id}", f"Arjun Patel #{other_patient.id}"}
     sms = db.session.scalar(sa.select(Notification).where(Notification.channel == "sms"))
-    assert "Priya Sharma" in body and "Arjun Patel" in body
-    assert f'href="/notifications/{sms.public_id}"' in body
-    assert "console" in body and "stored in the inbox" in body
+    sms_sent = one(page, f'tr:has(a[href="/notifications/{sms.public_id}"]):has(td:-soup-contains("sent"))')
+    assert [text(td) for td in sms_sent.select("td")][2:7] == ["SMS", "Treatment update", "sent", "Sent", "console"]
+    assert "stored in the inbox" in column(page, "Error or detail")
 
 
-def test_times_show_in_the_viewers_zone(login, admin, delivered):
+def test_times_show_in_the_viewers_zone(admin_pages, delivered):
     from babel.dates import format_datetime
 
     newest = db.session.scalar(sa.select(NotificationEvent).order_by(NotificationEvent.id.desc()))
     expected = format_datetime(newest.created_at, format="medium", tzinfo=KOLKATA, locale="en")
-    assert expected in login(admin).get("/admin/log").get_data(as_text=True)
+    assert column(admin_pages.get("/admin/log"), "Time")[0] == " ".join(expected.split())  # babel's thin spaces
 
 
-def test_an_empty_log_says_so(login, admin):
-    assert "No events match these filters." in login(admin).get("/admin/log").get_data(as_text=True)
+def test_an_empty_log_says_so(admin_pages):
+    assert text(one(admin_pages.get("/admin/log"), "#log-results .empty")) == "No events match these filters."
 
 
-def test_the_channel_filter_keeps_only_that_channel(login, admin, delivered):
-    ids = shown_ids(login(admin).get("/admin/log?channel=email"))
+def test_the_channel_filter_keeps_only_that_channel(admin_pages, delivered):
+    ids = shown_ids(admin_pages.get("/admin/log?channel=email"))
     assert ids == event_ids(Notification.channel == "email")
 
 
-def test_the_event_filter_keeps_only_that_kind_of_event(login, admin, delivered):
-    ids = shown_ids(login(admin).get("/admin/log?kind=delivered"))
+def test_the_event_filter_keeps_only_that_kind_of_event(admin_pages, delivered):
+    ids = shown_ids(admin_pages.get("/admin/log?kind=delivered"))
     assert ids == event_ids(NotificationEvent.kind == "delivered")
 
 
-def test_the_status_filter_keeps_events_that_left_that_status(login, admin, delivered):
-    ids = shown_ids(login(admin).get("/admin/log?status=queued"))
+def test_the_status_filter_keeps_events_that_left_that_status(admin_pages, delivered):
+    ids = shown_ids(admin_pages.get("/admin/log?status=queued"))
     assert ids == event_ids(NotificationEvent.status == "queued")
 
 
-def test_attempts_only_keeps_events_that_called_a_provider(login, admin, delivered):
-    ids = shown_ids(login(admin).get("/admin/log?attempts_only=y"))
+def test_attempts_only_keeps_events_that_called_a_provider(admin_pages, delivered):
+    ids = shown_ids(admin_pages.get("/admin/log?attempts_only=y"))
     assert ids == event_ids(NotificationEvent.provider.is_not(None))
     assert len(ids) == 4  # Priya's email, SMS and push, Arjun's email; in-app calls no provider
 
 
-def test_the_provider_filter_keeps_only_that_providers_attempts(login, admin, run_worker, fake_twilio,
+def test_the_provider_filter_keeps_only_that_providers_attempts(admin_pages, run_worker, fake_twilio,
                                                                  use_fake, practitioner, patient):
     use_fake(fake_twilio)
     factories.create_send(sender=practitioner, recipients=[patient], channels=["sms", "email"])
     run_worker()
-    ids = shown_ids(login(admin).get("/admin/log?provider=twilio"))
+    ids = shown_ids(admin_pages.get("/admin/log?provider=twilio"))
     assert ids == event_ids(NotificationEvent.provider == "twilio") and len(ids) == 1
 
 
-def test_the_patient_filter_matches_part_of_a_name_in_any_case(login, admin, delivered, other_patient):
-    ids = shown_ids(login(admin).get("/admin/log?patient=arjun"))
+def test_the_patient_filter_matches_part_of_a_name_in_any_case(admin_pages, delivered, other_patient):
+    ids = shown_ids(admin_pages.get("/admin/log?patient=arjun"))
     assert ids == event_ids(Notification.user_id == other_patient.id)
 
 
-def test_the_patient_filter_matches_an_id(login, admin, delivered, patient):
-    ids = shown_ids(login(admin).get(f"/admin/log?patient={patient.id}"))
+def test_the_patient_filter_matches_an_id(admin_pages, delivered, patient):
+    ids = shown_ids(admin_pages.get(f"/admin/log?patient={patient.id}"))
     assert ids == event_ids(Notification.user_id == patient.id)
 
 
-def test_the_date_filter_keeps_whole_days_in_the_viewers_zone(login, admin, practitioner, patient):
+def test_the_date_filter_keeps_whole_days_in_the_viewers_zone(admin_pages, practitioner, patient):
     # 18:29 UTC on 4 March is 23:59 that day in Kolkata; 18:30 UTC is already 5 March there.
     factories.create_send(sender=practitioner, recipients=[patient], channels=["in_app"],
                           now=datetime(2025, 3, 4, 18, 29, tzinfo=UTC))
@@ -111,65 +122,61 @@ def test_the_date_filter_keeps_whole_days_in_the_viewers_zone(login, admin, prac
                           now=datetime(2025, 3, 4, 18, 30, tzinfo=UTC))
     factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"],
                           now=datetime(2025, 3, 6, 0, 0, tzinfo=UTC))
-    ids = shown_ids(login(admin).get("/admin/log?from=2025-03-05&to=2025-03-05"))
+    ids = shown_ids(admin_pages.get("/admin/log?from=2025-03-05&to=2025-03-05"))
     assert ids == event_ids(Notification.channel == "email")
 
 
-def test_filters_combine(login, admin, delivered, patient):
-    ids = shown_ids(login(admin).get(f"/admin/log?patient={patient.id}&kind=sent&channel=sms"))
+def test_filters_combine(admin_pages, delivered, patient):
+    ids = shown_ids(admin_pages.get(f"/admin/log?patient={patient.id}&kind=sent&channel=sms"))
     assert ids == event_ids(Notification.user_id == patient.id, Notification.channel == "sms",
                             NotificationEvent.kind == "sent")
     assert len(ids) == 1
 
 
-def test_pages_follow_each_other_without_repeating_rows(login, admin, practitioner):
+def test_pages_follow_each_other_without_repeating_rows(admin_pages, practitioner):
     patients = factories.create_patients(30, practitioner=practitioner)
     factories.create_send(sender=practitioner, recipients=patients, channels=["in_app", "email"])  # 60 queued events
-    client = login(admin)
-    first = client.get("/admin/log")
-    cursor = re.search(r'href="/admin/log\?before=(\d+)"', first.get_data(as_text=True)).group(1)
-    second = client.get(f"/admin/log?before={cursor}")
+    first = admin_pages.get("/admin/log")
+    second = admin_pages.get(href_of(first, "Older →"))
     first_ids, second_ids = shown_ids(first), shown_ids(second)
     assert (len(first_ids), len(second_ids)) == (50, 10)
     assert first_ids + second_ids == event_ids()
-    assert "Older" not in second.get_data(as_text=True)
+    assert texts(second, ".pager a") == ["← Newest"]
 
 
-def test_the_next_page_link_keeps_the_filters(login, admin, practitioner):
+def test_the_next_page_link_keeps_the_filters(admin_pages, practitioner):
     patients = factories.create_patients(30, practitioner=practitioner)
     factories.create_send(sender=practitioner, recipients=patients, channels=["in_app", "email"])
-    body = login(admin).get("/admin/log?kind=queued").get_data(as_text=True)
-    assert re.search(r'href="/admin/log\?kind=queued&amp;before=\d+"', body)
+    assert re.fullmatch(r"/admin/log\?kind=queued&before=\d+", href_of(admin_pages.get("/admin/log?kind=queued"),
+                                                                    "Older →"))
 
 
-def test_an_htmx_page_request_gets_only_the_results(login, admin, delivered):
-    body = login(admin).get("/admin/log", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert 'id="log-results"' in body and "<html" not in body
+def test_an_htmx_page_request_gets_only_the_results(admin_pages, delivered):
+    fragment = admin_pages.get("/admin/log", htmx=True)
+    assert [tag["id"] for tag in fragment.find_all(recursive=False)] == ["log-results"]
 
 
 BAD_FILTERS = {
-    "from=2025-02-30": "Not a valid date value",
-    "from=2025-03-05&to=2025-03-01": "The end date must be on or after the start date",
-    "channel=fax": "Not a valid choice",
-    "status=lost": "Not a valid choice",
-    "kind=exploded": "Not a valid choice",
-    "provider=pigeon": "Not a valid choice",
-    "to=9999-12-31": "Enter a date between 1970 and 2999",
-    "patient=Priya%00": "Remove the control characters",
+    "from=2025-02-30": ("from", "Not a valid date value."),
+    "from=2025-03-05&to=2025-03-01": ("to", "The end date must be on or after the start date"),
+    "channel=fax": ("channel", "Not a valid choice."),
+    "status=lost": ("status", "Not a valid choice."),
+    "kind=exploded": ("kind", "Not a valid choice."),
+    "provider=pigeon": ("provider", "Not a valid choice."),
+    "to=9999-12-31": ("to", "Enter a date between 1970 and 2999"),
+    "patient=Priya%00": ("patient", "Remove the control characters from this field"),
 }
 
 
-def test_each_bad_filter_gets_an_inline_error(login, admin):
-    client = login(admin)
-    for query, message in BAD_FILTERS.items():
-        response = client.get(f"/admin/log?{query}")
-        body = response.get_data(as_text=True)
-        assert response.status_code == 422, query
-        assert message in body and 'aria-invalid="true"' in body, query
+@pytest.mark.parametrize("query,field,message", [(q, f, m) for q, (f, m) in BAD_FILTERS.items()])
+def test_each_bad_filter_gets_an_inline_error(admin_pages, query, field, message):
+    page = admin_pages.get(f"/admin/log?{query}", expected_status=422)
+    assert field_error(page, field) == message
+    assert one(page, f"#{field}")["aria-invalid"] == "true"
 
 
-def test_a_broken_page_cursor_is_a_400(login, admin):
-    assert login(admin).get("/admin/log?before=abc").status_code == 400
+def test_a_broken_page_cursor_is_a_400(admin_pages):
+    admin_pages.get("/admin/log?before=abc", expected_status=400)
 
 
 # --- CSV ----------------------------------------------------------------------------------------
@@ -226,26 +233,26 @@ def test_a_csv_with_bad_filters_is_a_400_saying_why(login, admin):
     assert response.status_code == 400 and "Not a valid date value" in response.get_data(as_text=True)
 
 
-def test_the_csv_link_carries_the_filters(login, admin):
-    body = login(admin).get("/admin/log?channel=sms&kind=sent").get_data(as_text=True)
-    assert 'href="/admin/log.csv?channel=sms&amp;kind=sent"' in body
+def test_the_csv_link_carries_the_filters(admin_pages):
+    page = admin_pages.get("/admin/log?channel=sms&kind=sent")
+    assert one(page, 'a[href^="/admin/log.csv"]')["href"] == "/admin/log.csv?channel=sms&kind=sent"
 
 
-def test_the_default_range_is_not_limited(login, admin, practitioner, patient):
+def test_the_default_range_is_not_limited(admin_pages, practitioner, patient):
     factories.create_send(sender=practitioner, recipients=[patient], channels=["in_app"],
                           now=datetime.now(UTC) - timedelta(days=400))
-    assert len(shown_ids(login(admin).get("/admin/log"))) == 1
+    assert len(shown_ids(admin_pages.get("/admin/log"))) == 1
 
 
-def test_a_scheduled_time_is_in_the_viewers_zone_on_the_page_and_in_utc_in_the_csv(login, admin, practitioner,
+def test_a_scheduled_time_is_in_the_viewers_zone_on_the_page_and_in_utc_in_the_csv(admin_pages, practitioner,
                                                                                   patient):
     when = (datetime.now(UTC) + timedelta(hours=3)).replace(second=0, microsecond=0)
     factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"], title="Later",
                           scheduled_at=when)
-    client = login(admin)
     local = when.astimezone(KOLKATA)
     year = "" if local.year == datetime.now(KOLKATA).year else f" {local.year}"
-    page = client.get("/admin/log").get_data(as_text=True)
-    assert f"due {local:%a} {local.day} {local:%b}{year}, {local:%H:%M}" in page
-    [record] = [dict(zip(CSV_HEADER, row, strict=True)) for row in csv_rows(client.get("/admin/log.csv"))[1:]]
+    assert column(admin_pages.get("/admin/log"), "Error or detail") == [
+        f"due {local:%a} {local.day} {local:%b}{year}, {local:%H:%M}"]
+    rows = csv_rows(admin_pages.client.get("/admin/log.csv"))
+    [record] = [dict(zip(CSV_HEADER, row, strict=True)) for row in rows[1:]]
     assert (record["event"], record["scheduled_for_utc"]) == ("scheduled", when.isoformat())

@@ -1,5 +1,6 @@
 """The queues page: sizes, workers, failed jobs, and retrying them."""
 
+import pytest
 import sqlalchemy as sa
 from rq import Queue
 
@@ -10,7 +11,8 @@ from app.models.status import Status
 from app.services.enqueueing import DELIVER_FUNC
 from app.tasks.worker import build_worker
 from tests import factories
-from tests.conftest import csrf_token_from, queued_job_ids
+from tests.conftest import queued_job_ids
+from tests.pages import one, text, texts
 
 
 def broken_job(redis, queue: str = "default"):
@@ -31,78 +33,93 @@ def failed_delivery_job(app, redis, practitioner, patient) -> str:
     return job.id
 
 
-def post(client, path: str):
-    token = csrf_token_from(client.get("/admin/queues").get_data(as_text=True))
-    return client.post(path, data={"csrf_token": token})
+@pytest.fixture
+def admin_pages(client_request, admin):
+    return client_request.login(admin)
 
 
-def test_the_page_shows_each_queues_sizes(login, admin, practitioner, patient):
+def press(admin_pages, path: str, expected_status: int = 302):
+    """Press the button posting to `path` on the queues page."""
+    admin_pages.get("/admin/queues")
+    return admin_pages.post(path, expected_status=expected_status)
+
+
+def queue_sizes(page) -> dict[str, list[str]]:
+    """Queue name -> [queued, scheduled, running, failed]."""
+    rows = page.select('section[aria-labelledby="queues-heading"] tbody tr')
+    return {text(row.th): texts(row, "td") for row in rows}
+
+
+def test_the_page_shows_each_queues_sizes(admin_pages, practitioner, patient):
     factories.create_send(sender=practitioner, recipients=[patient])
-    body = login(admin).get("/admin/queues").get_data(as_text=True)
-    assert '<th scope="row">default</th>\n            <td class="num">1</td>' in body
-    assert "No failed jobs." in body
+    page = admin_pages.get("/admin/queues")
+    assert queue_sizes(page) == {"high": ["0", "0", "0", "0"], "default": ["1", "0", "0", "0"],
+                                 "low": ["0", "0", "0", "0"]}
+    assert text(one(page, 'section[aria-labelledby="failed-heading"] .empty')) == "No failed jobs."
 
 
-def test_failed_jobs_are_listed_with_their_exception_and_a_retry_button(login, admin, redis, run_worker):
+def test_failed_jobs_are_listed_with_their_exception_and_a_retry_button(admin_pages, redis, run_worker):
     job = broken_job(redis)
     run_worker()
-    body = login(admin).get("/admin/queues").get_data(as_text=True)
-    assert f"<code>{job.id}</code>" in body
-    assert "TypeError: deliver_notifications takes a list of notification ids" in body
-    assert f'action="/admin/queues/failed/{job.id}/retry"' in body and "not an id" not in body
+    page = admin_pages.get("/admin/queues")
+    [row] = page.select('section[aria-labelledby="failed-heading"] tbody tr')
+    assert text(row.code) == job.id
+    assert text(one(row, ".error-text")) == "TypeError: deliver_notifications takes a list of notification ids"
+    assert one(row, "form")["action"] == f"/admin/queues/failed/{job.id}/retry"
+    assert "not an id" not in text(page)
 
 
-def test_retrying_a_failed_job_puts_it_back_and_a_worker_delivers_it(app, login, admin, redis, run_worker,
+def test_retrying_a_failed_job_puts_it_back_and_a_worker_delivers_it(app, admin_pages, redis, run_worker,
                                                                        practitioner, patient):
     job_id = failed_delivery_job(app, redis, practitioner, patient)
-    client = login(admin)
-    response = post(client, f"/admin/queues/failed/{job_id}/retry")
-    assert response.status_code == 302 and response.headers["Location"] == "/admin/queues"
+    admin_pages.get("/admin/queues")
+    admin_pages.post(f"/admin/queues/failed/{job_id}/retry", expected_redirect="/admin/queues")
     assert queued_job_ids(redis)["default"] == [job_id]
-    assert "is back on the default queue" in client.get("/admin/queues").get_data(as_text=True)
+    [flash] = texts(admin_pages.get("/admin/queues"), ".flash")
+    assert flash.endswith("is back on the default queue.")
     run_worker()
     assert db.session.scalar(sa.select(Notification.status)) is Status.DELIVERED
 
 
-def test_a_retried_job_that_fails_again_is_run_and_listed_again(login, admin, redis, run_worker):
+def test_a_retried_job_that_fails_again_is_run_and_listed_again(admin_pages, redis, run_worker):
     job = broken_job(redis)
     run_worker()
-    post(login(admin), f"/admin/queues/failed/{job.id}/retry")
+    press(admin_pages, f"/admin/queues/failed/{job.id}/retry")
     run_worker()
     assert queued_job_ids(redis)["default"] == []
     assert len(job.results()) == 2
 
 
-def test_retry_all_puts_every_failed_job_back(login, admin, redis, run_worker):
+def test_retry_all_puts_every_failed_job_back(admin_pages, redis, run_worker):
     jobs = [broken_job(redis, "high"), broken_job(redis, "low")]
     run_worker()
-    client = login(admin)
-    post(client, "/admin/queues/failed/retry-all")
+    press(admin_pages, "/admin/queues/failed/retry-all")
     ids = queued_job_ids(redis)
     assert (ids["high"], ids["low"]) == ([jobs[0].id], [jobs[1].id])
-    assert "2 failed job(s) put back on their queues." in client.get("/admin/queues").get_data(as_text=True)
+    assert texts(admin_pages.get("/admin/queues"), ".flash") == ["2 failed job(s) put back on their queues."]
 
 
-def test_retrying_an_unknown_job_is_a_404(login, admin):
-    response = post(login(admin), "/admin/queues/failed/deliver-gone/retry")
-    assert response.status_code == 404 and "no longer in the failed list" in response.get_data(as_text=True)
+def test_retrying_an_unknown_job_is_a_404(admin_pages):
+    page = press(admin_pages, "/admin/queues/failed/deliver-gone/retry", expected_status=404)
+    assert "no longer in the failed list" in text(page.main)
 
 
-def test_running_workers_are_listed(app, login, admin):
+def test_running_workers_are_listed(app, admin_pages):
     worker = build_worker(app)
     worker.register_birth()
     try:
-        body = login(admin).get("/admin/queues").get_data(as_text=True)
+        page = admin_pages.get("/admin/queues")
     finally:
         worker.register_death()
-    assert f"<code>{worker.name}</code>" in body and "high, default, low" in body
+    [row] = page.select('section[aria-labelledby="workers-heading"] tbody tr')
+    assert text(row.th) == worker.name and texts(row, "td")[1] == "high, default, low"
 
 
-def test_the_summary_refreshes_itself_as_a_fragment(login, admin):
-    client = login(admin)
-    assert 'hx-trigger="every 5s"' in client.get("/admin/queues").get_data(as_text=True)
-    fragment = client.get("/admin/queues", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert fragment.lstrip().startswith('<div id="queue-summary"') and "Failed jobs" not in fragment
+def test_the_summary_refreshes_itself_as_a_fragment(admin_pages):
+    assert one(admin_pages.get("/admin/queues"), "#queue-summary")["hx-trigger"] == "every 5s"
+    fragment = admin_pages.get("/admin/queues", htmx=True)
+    assert [tag["id"] for tag in fragment.find_all(recursive=False)] == ["queue-summary"]
+    assert fragment.select("#failed-heading") == []
 
 
 def job_reads(redis, action) -> list[str]:
@@ -123,10 +140,10 @@ def job_reads(redis, action) -> list[str]:
     return seen
 
 
-def test_the_refreshing_summary_reads_no_failed_job_but_the_page_does(login, admin, redis, run_worker):
+def test_the_refreshing_summary_reads_no_failed_job_but_the_page_does(admin_pages, redis, run_worker):
     job = broken_job(redis)
     run_worker()
-    client = login(admin)
+    client = admin_pages.client
     summary = job_reads(redis, lambda: client.get("/admin/queues", headers={"HX-Request": "true"}))
     page = job_reads(redis, lambda: client.get("/admin/queues"))
     assert [c for c in summary if job.id in c] == []

@@ -1,207 +1,197 @@
 """The users pages: list, create, deactivate and reactivate, assign a practitioner, reset two-factor sign-in."""
 
-import re
 
 import pytest
 import sqlalchemy as sa
-from markupsafe import escape
 
 from app.extensions import db
 from app.models import User
 from tests import factories, passwords
-from tests.conftest import csrf_token_from, log_in
+from tests.conftest import log_in
+from tests.pages import field_error, href_of, one, text, texts
 
 NEW_PATIENT = {"role": "patient", "name": "Kavya Iyer", "email": "kavya@clinic.example",
                "phone": "+91 98450 12345", "timezone": "Asia/Kolkata", "locale": "hi", "practitioner_id": "",
                "password": ""}
 
 
-def post(client, path: str, data: dict | None = None, page: str = "/admin/users/new"):
-    token = csrf_token_from(client.get(page).get_data(as_text=True))
-    return client.post(path, data={**(data or {}), "csrf_token": token})
+@pytest.fixture
+def admin_pages(client_request, admin):
+    return client_request.login(admin)
 
 
 def user_count() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(User))
 
 
-def test_the_list_shows_users_with_their_practitioner(login, admin, patient):
-    body = login(admin).get("/admin/users").get_data(as_text=True)
-    assert f'<a href="/admin/users/{patient.id}">Priya Sharma</a>' in body and "Dr. Vaidya Ramesh" in body
+def listed_names(page) -> list[str]:
+    return texts(page, "table.data tbody th[scope=row] a")
 
 
-def test_the_list_filters_by_role(login, admin, patient):
-    body = login(admin).get("/admin/users?role=practitioner").get_data(as_text=True)
-    table = body.split("<table")[1]
-    assert "Dr. Vaidya Ramesh" in table and "Priya Sharma" not in table and "Asha Admin" not in table
+def create(admin_pages, expected_status: int = 302, follow_redirects: bool = False, **fields):
+    admin_pages.get("/admin/users/new")
+    return admin_pages.post("/admin/users/new", data={**NEW_PATIENT, **fields}, expected_status=expected_status,
+                            follow_redirects=follow_redirects)
 
 
-def test_the_list_filters_by_name_or_email(login, admin, patient, other_patient):
-    body = login(admin).get("/admin/users?q=arjun@").get_data(as_text=True)
-    table = body.split("<table")[1]
-    assert "Arjun Patel" in table and "Priya Sharma" not in table
+def test_the_list_shows_users_with_their_practitioner(admin_pages, patient):
+    page = admin_pages.get("/admin/users")
+    row = one(page, f'tbody tr:has(a[href="/admin/users/{patient.id}"])')
+    assert text(row.th) == "Priya Sharma" and "Dr. Vaidya Ramesh" in texts(row, "td")
 
 
-def test_an_unknown_role_filter_is_an_inline_error(login, admin):
-    response = login(admin).get("/admin/users?role=wizard")
-    assert response.status_code == 422 and "Not a valid choice" in response.get_data(as_text=True)
+def test_the_list_filters_by_role(admin_pages, patient):
+    assert listed_names(admin_pages.get("/admin/users?role=practitioner")) == ["Dr. Vaidya Ramesh"]
 
 
-def test_the_list_pages_on(login, admin, practitioner):
+def test_the_list_filters_by_name_or_email(admin_pages, patient, other_patient):
+    assert listed_names(admin_pages.get("/admin/users?q=arjun@")) == ["Arjun Patel"]
+
+
+def test_an_unknown_role_filter_is_an_inline_error(admin_pages):
+    page = admin_pages.get("/admin/users?role=wizard", expected_status=422)
+    assert field_error(page, "role") == "Not a valid choice."
+
+
+def test_the_list_pages_on(admin_pages, practitioner):
     factories.create_patients(50, practitioner=practitioner)  # with the admin and practitioner: 52 users
-    client = login(admin)
-    first = client.get("/admin/users").get_data(as_text=True)
-    cursor = first.split('href="/admin/users?before=')[1].split('"')[0]
-    second = client.get(f"/admin/users?before={cursor}").get_data(as_text=True)
-    first_ids = set(re.findall(r'href="/admin/users/(\d+)"', first))
-    second_ids = set(re.findall(r'href="/admin/users/(\d+)"', second))
+    first = admin_pages.get("/admin/users")
+    second = admin_pages.get(href_of(first, "Older →"))
+    first_ids, second_ids = ({a["href"] for a in page.select("tbody th a")} for page in (first, second))
     assert (len(first_ids), len(second_ids), first_ids & second_ids) == (50, 2, set())
 
 
-def test_a_patient_is_created_and_the_admin_lands_on_their_page(login, admin, practitioner):
-    client = login(admin)
-    response = post(client, "/admin/users/new", {**NEW_PATIENT, "practitioner_id": str(practitioner.id)})
+def test_a_patient_is_created_and_the_admin_lands_on_their_page(admin_pages, practitioner):
+    page = create(admin_pages, practitioner_id=str(practitioner.id), expected_status=200, follow_redirects=True)
     created = db.session.scalar(sa.select(User).where(User.email == "kavya@clinic.example"))
-    assert response.status_code == 302 and response.headers["Location"] == f"/admin/users/{created.id}"
     assert (created.phone, created.locale) == ("+919845012345", "hi")
     assert created.practitioner_id == practitioner.id
-    assert "Created patient Kavya Iyer." in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert (text(page.h1), texts(page, ".flash")) == ("Kavya Iyer", ["Created patient Kavya Iyer."])
 
 
-def test_a_new_practitioner_can_sign_in_with_the_initial_password(app, login, admin):
-    post(login(admin), "/admin/users/new",
-         {**NEW_PATIENT, "role": "practitioner", "password": "a long enough secret"})
+def test_a_new_practitioner_can_sign_in_with_the_initial_password(app, admin_pages):
+    create(admin_pages, role="practitioner", password="a long enough secret")
     fresh = app.test_client()
     user = db.session.scalar(sa.select(User).where(User.email == "kavya@clinic.example"))
     assert log_in(fresh, user, password="a long enough secret").status_code == 302
 
 
-def test_bad_email_and_phone_are_shown_inline_and_nothing_is_written(login, admin):
+def test_bad_email_and_phone_are_shown_inline_and_nothing_is_written(admin_pages):
     before = user_count()
-    response = post(login(admin), "/admin/users/new", {**NEW_PATIENT, "email": "kavya@", "phone": "12345"})
-    body = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert '<p class="error" id="email-error">This email address is not valid' in body
-    assert '<p class="error" id="phone-error">' in body
-    assert 'value="Kavya Iyer"' in body and 'value="kavya@"' in body  # what was typed is kept
+    page = create(admin_pages, expected_status=422, email="kavya@", phone="12345")
+    assert field_error(page, "email").startswith("This email address is not valid")
+    assert field_error(page, "phone")
+    assert (one(page, "#name")["value"], one(page, "#email")["value"]) == ("Kavya Iyer", "kavya@")  # kept
     assert user_count() == before
 
 
-def test_control_characters_in_a_name_are_an_inline_error(login, admin):
+def test_control_characters_in_a_name_are_an_inline_error(admin_pages):
     before = user_count()
-    response = post(login(admin), "/admin/users/new", {**NEW_PATIENT, "name": "Kavya\x00Iyer"})
-    assert response.status_code == 422
-    assert 'id="name-error">Remove the control characters' in response.get_data(as_text=True)
+    page = create(admin_pages, expected_status=422, name="Kavya\x00Iyer")
+    assert field_error(page, "name").startswith("Remove the control characters")
     assert user_count() == before
 
 
-def test_a_practitioner_without_a_password_is_an_inline_error(login, admin):
-    response = post(login(admin), "/admin/users/new", {**NEW_PATIENT, "role": "practitioner"})
-    assert response.status_code == 422
-    assert "Practitioners sign in with a password" in response.get_data(as_text=True)
+def test_a_practitioner_without_a_password_is_an_inline_error(admin_pages):
+    page = create(admin_pages, expected_status=422, role="practitioner")
+    assert "Practitioners sign in with a password" in field_error(page, "password")
 
 
-def test_an_unknown_time_zone_is_an_inline_error(login, admin):
-    response = post(login(admin), "/admin/users/new", {**NEW_PATIENT, "timezone": "Mars/Olympus"})
-    assert response.status_code == 422
-    assert 'id="timezone-error">Unknown time zone' in response.get_data(as_text=True)
+def test_an_unknown_time_zone_is_an_inline_error(admin_pages):
+    page = create(admin_pages, expected_status=422, timezone="Mars/Olympus")
+    assert field_error(page, "timezone").startswith("Unknown time zone")
 
 
-def test_an_unknown_practitioner_is_an_inline_error(login, admin):
-    response = post(login(admin), "/admin/users/new", {**NEW_PATIENT, "practitioner_id": "999"})
-    assert response.status_code == 422 and 'id="practitioner_id-error"' in response.get_data(as_text=True)
+def test_an_unknown_practitioner_is_an_inline_error(admin_pages):
+    assert field_error(create(admin_pages, expected_status=422, practitioner_id="999"), "practitioner_id")
 
 
-def test_deactivation_prevents_sign_in(app, login, admin, practitioner):
-    page = f"/admin/users/{practitioner.id}"
-    response = post(login(admin), f"{page}/deactivate", page=page)
-    assert response.status_code == 302
+def act_on(admin_pages, user, action: str, expected_status: int = 302, **data):
+    """Press `action`'s button on `user`'s page."""
+    admin_pages.get(f"/admin/users/{user.id}")
+    return admin_pages.post(f"/admin/users/{user.id}/{action}", data=data, expected_status=expected_status)
+
+
+def test_deactivation_prevents_sign_in(app, admin_pages, practitioner):
+    act_on(admin_pages, practitioner, "deactivate")
     assert log_in(app.test_client(), practitioner).status_code == 422
 
 
-def test_deactivation_ends_the_users_open_session(app, login, admin, practitioner):
+def test_deactivation_ends_the_users_open_session(app, admin_pages, practitioner):
     theirs = app.test_client()
     assert log_in(theirs, practitioner).status_code == 302
-    post(login(admin), f"/admin/users/{practitioner.id}/deactivate", page=f"/admin/users/{practitioner.id}")
+    act_on(admin_pages, practitioner, "deactivate")
     assert theirs.get("/admin/log").headers["Location"].startswith("/login")
 
 
-def test_reactivation_lets_the_user_sign_in_again(app, login, admin):
+def test_reactivation_lets_the_user_sign_in_again(app, admin_pages):
     gone = factories.create_practitioner(active=False)
-    post(login(admin), f"/admin/users/{gone.id}/reactivate", page=f"/admin/users/{gone.id}")
+    act_on(admin_pages, gone, "reactivate")
     assert log_in(app.test_client(), gone).status_code == 302
 
 
-def test_an_admin_cannot_deactivate_themselves(login, admin):
-    client = login(admin)
-    response = post(client, f"/admin/users/{admin.id}/deactivate", page=f"/admin/users/{admin.id}")
-    assert response.status_code == 302
-    db.session.refresh(admin)
-    assert admin.active
-    body = client.get(f"/admin/users/{admin.id}").get_data(as_text=True)
-    assert "You cannot deactivate your own account" in body
+def test_an_admin_cannot_deactivate_themselves(admin_pages, admin):
+    act_on(admin_pages, admin, "deactivate")
+    assert factories.reload(admin).active
+    page = admin_pages.get(f"/admin/users/{admin.id}")
+    assert texts(page, ".flash") == ["You cannot deactivate your own account"]
 
 
-def test_a_patients_practitioner_is_reassigned(login, admin, patient, other_practitioner):
-    response = post(login(admin), f"/admin/users/{patient.id}/practitioner",
-                    {"practitioner_id": str(other_practitioner.id)}, page=f"/admin/users/{patient.id}")
-    assert response.status_code == 302
-    db.session.refresh(patient)
-    assert patient.practitioner_id == other_practitioner.id
+def test_a_patients_practitioner_is_reassigned(admin_pages, patient, other_practitioner):
+    act_on(admin_pages, patient, "practitioner", practitioner_id=str(other_practitioner.id))
+    assert factories.reload(patient).practitioner_id == other_practitioner.id
 
 
-def test_assigning_someone_who_is_not_a_practitioner_is_an_inline_error(login, admin, patient, other_patient):
-    response = post(login(admin), f"/admin/users/{patient.id}/practitioner",
-                    {"practitioner_id": str(other_patient.id)}, page=f"/admin/users/{patient.id}")
-    assert response.status_code == 422 and 'id="practitioner_id-error"' in response.get_data(as_text=True)
+def test_assigning_someone_who_is_not_a_practitioner_is_an_inline_error(admin_pages, patient, other_patient):
+    page = act_on(admin_pages, patient, "practitioner", expected_status=422, practitioner_id=str(other_patient.id))
+    assert field_error(page, "practitioner_id")
 
 
-def test_an_unknown_user_is_a_404(login, admin):
-    client = login(admin)
-    assert client.get("/admin/users/999").status_code == 404
-    assert client.get(f"/admin/users/{10**30}").status_code == 404
-    assert post(client, "/admin/users/999/deactivate").status_code == 404
+def test_an_unknown_user_is_a_404(admin_pages):
+    admin_pages.get("/admin/users/999", expected_status=404)
+    admin_pages.get(f"/admin/users/{10**30}", expected_status=404)
+    admin_pages.post("/admin/users/999/deactivate", expected_status=404)
 
 
 @pytest.mark.parametrize("password,message", passwords.REFUSED)
-def test_each_password_rule_is_an_inline_error_and_nothing_is_written(login, admin, password, message):
+def test_each_password_rule_is_an_inline_error_and_nothing_is_written(admin_pages, password, message):
     before = user_count()
-    response = post(login(admin), "/admin/users/new", {**NEW_PATIENT, "role": "practitioner", "name": passwords.NAME,
-                                                       "email": passwords.EMAIL, "password": password})
-    assert response.status_code == 422
-    assert f'id="password-error">{escape(message)}' in response.get_data(as_text=True)
+    page = create(admin_pages, expected_status=422, role="practitioner", name=passwords.NAME, email=passwords.EMAIL,
+                  password=password)
+    assert field_error(page, "password") == message
     assert user_count() == before
 
 
-def test_a_staff_members_page_offers_to_reset_their_two_factor_sign_in(login, admin, practitioner):
+def main_buttons(page) -> list[str]:
+    return texts(page, "main form button")
+
+
+def test_a_staff_members_page_offers_to_reset_their_two_factor_sign_in(admin_pages, practitioner):
     factories.enrol_two_factor(practitioner)
-    assert "Reset two-factor sign-in" in login(admin).get(f"/admin/users/{practitioner.id}").get_data(as_text=True)
+    assert "Reset two-factor sign-in" in main_buttons(admin_pages.get(f"/admin/users/{practitioner.id}"))
 
 
 @pytest.mark.parametrize("whose", ["practitioner", "admin"])
-def test_no_reset_is_offered_without_two_factor_sign_in_or_for_ones_own(request, login, admin, whose):
+def test_no_reset_is_offered_without_two_factor_sign_in_or_for_ones_own(request, admin_pages, admin, whose):
     person = request.getfixturevalue(whose)
     if whose == "admin":
         factories.enrol_two_factor(admin)
-    body = login(admin).get(f"/admin/users/{person.id}").get_data(as_text=True)
-    assert "Reset two-factor sign-in" not in body
+    assert "Reset two-factor sign-in" not in main_buttons(admin_pages.get(f"/admin/users/{person.id}"))
 
 
-def test_resetting_two_factor_sign_in_signs_them_out_and_says_what_comes_next(app, login, admin, practitioner):
+def test_resetting_two_factor_sign_in_signs_them_out_and_says_what_comes_next(app, admin_pages, practitioner):
     theirs = app.test_client()
     assert log_in(theirs, practitioner).status_code == 302
     factories.enrol_two_factor(practitioner)
-    page = f"/admin/users/{practitioner.id}"
-    client = login(admin)
-    assert post(client, f"{page}/two-factor/reset", page=page).status_code == 302
-    assert "two-factor sign-in is reset and they are signed out everywhere; they sign in with their password alone" in (
-        client.get(page).get_data(as_text=True))
+    act_on(admin_pages, practitioner, "two-factor/reset")
+    [flash] = texts(admin_pages.get(f"/admin/users/{practitioner.id}"), ".flash")
+    assert ("two-factor sign-in is reset and they are signed out everywhere; they sign in with their password alone"
+            in flash)
     assert theirs.get("/compose").headers["Location"].startswith("/login")
     assert log_in(theirs, practitioner).headers["Location"] == "/"  # the password alone, no code
 
 
-def test_resetting_two_factor_sign_in_that_is_off_says_so(login, admin, practitioner):
-    page = f"/admin/users/{practitioner.id}"
-    client = login(admin)
-    post(client, f"{page}/two-factor/reset", page=page)
-    assert "has no two-factor sign-in to reset" in client.get(page).get_data(as_text=True)
+def test_resetting_two_factor_sign_in_that_is_off_says_so(admin_pages, practitioner):
+    act_on(admin_pages, practitioner, "two-factor/reset")
+    [flash] = texts(admin_pages.get(f"/admin/users/{practitioner.id}"), ".flash")
+    assert "has no two-factor sign-in to reset" in flash

@@ -5,6 +5,7 @@ import pytest
 from app.services.accounts import authenticate
 from tests import factories
 from tests.conftest import csrf_token_from, log_in
+from tests.pages import field_error
 
 
 def test_the_login_page_is_public_and_has_a_csrf_token(client):
@@ -41,10 +42,10 @@ def test_an_unknown_email_gets_the_same_answer(client):
     assert "do not match" in response.get_data(as_text=True)
 
 
-def test_an_empty_form_gets_field_errors(client):
-    token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    body = client.post("/login", data={"csrf_token": token}).get_data(as_text=True)
-    assert "Enter your email" in body and "Enter your password" in body
+def test_an_empty_form_gets_field_errors(client_request):
+    client_request.get("/login")
+    page = client_request.post("/login", expected_status=422)
+    assert (field_error(page, "email"), field_error(page, "password")) == ("Enter your email", "Enter your password")
 
 
 def test_a_login_without_csrf_token_is_refused(client, patient):

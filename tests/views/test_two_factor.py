@@ -10,6 +10,7 @@ from app.models import LoginSession, RecoveryCode
 from app.services.sealed_secrets import unseal
 from tests import factories
 from tests.conftest import csrf_token_from, log_in
+from tests.pages import field_error, one, text, texts
 
 
 def wrong(code: str) -> str:
@@ -19,10 +20,6 @@ def wrong(code: str) -> str:
 def post_form(client, path: str, data: dict, page: str):
     token = csrf_token_from(client.get(page).get_data(as_text=True))
     return client.post(path, data={**data, "csrf_token": token})
-
-
-def shown_secret(body: str) -> str:
-    return re.search(r'id="totp-secret">([A-Z2-7 ]+)<', body).group(1).replace(" ", "")
 
 
 def enter_code(client, code: str):
@@ -45,49 +42,52 @@ def half_signed_in(client, practitioner, enrolled):
 # --- setting it up --------------------------------------------------------------------------------
 
 
-def test_patients_are_not_offered_two_factor_sign_in(login, patient):
-    client = login(patient)
-    assert "Two-factor sign-in" not in client.get("/account").get_data(as_text=True)
-    assert client.get("/account/two-factor/setup").status_code == 403
+def setup_page(pages):
+    """The set-up page and the key it shows (as an app would read it, without its spaces)."""
+    page = pages.get("/account/two-factor/setup")
+    return page, text(one(page, "#totp-secret")).replace(" ", "")
 
 
-def test_staff_are_offered_it_on_their_account_page(login, practitioner):
-    body = login(practitioner).get("/account").get_data(as_text=True)
-    assert 'href="/account/two-factor/setup"' in body
+def test_patients_are_not_offered_two_factor_sign_in(client_request, patient):
+    pages = client_request.login(patient)
+    assert pages.get("/account").select("#two-factor-heading") == []
+    pages.get("/account/two-factor/setup", expected_status=403)
 
 
-def test_the_setup_page_shows_a_qr_code_drawn_inline_and_the_key_as_text(login, practitioner):
-    body = login(practitioner).get("/account/two-factor/setup").get_data(as_text=True)
-    assert '<svg width="' in body and 'class="qr-code"' in body
-    assert len(shown_secret(body)) == 32
+def test_staff_are_offered_it_on_their_account_page(client_request, practitioner):
+    page = client_request.login(practitioner).get("/account")
+    assert one(page, "section:has(#two-factor-heading) a")["href"] == "/account/two-factor/setup"
 
 
-def test_reloading_the_setup_page_keeps_the_key_already_scanned(login, practitioner):
-    client = login(practitioner)
-    first = shown_secret(client.get("/account/two-factor/setup").get_data(as_text=True))
-    assert shown_secret(client.get("/account/two-factor/setup").get_data(as_text=True)) == first
+def test_the_setup_page_shows_a_qr_code_drawn_inline_and_the_key_as_text(client_request, practitioner):
+    page, secret = setup_page(client_request.login(practitioner))
+    assert one(page, "svg.qr-code") and page.select("img") == []
+    assert len(secret) == 32
 
 
-def test_a_wrong_code_does_not_turn_it_on(login, practitioner):
-    client = login(practitioner)
-    secret = shown_secret(client.get("/account/two-factor/setup").get_data(as_text=True))
-    response = post_form(client, "/account/two-factor/setup", {"code": wrong(factories.code_for(secret))},
-                         page="/account/two-factor/setup")
-    assert response.status_code == 422 and 'id="code-error">That code is not right' in response.get_data(as_text=True)
-    db.session.refresh(practitioner)
-    assert not practitioner.two_factor_enabled
+def test_reloading_the_setup_page_keeps_the_key_already_scanned(client_request, practitioner):
+    pages = client_request.login(practitioner)
+    assert setup_page(pages)[1] == setup_page(pages)[1]
 
 
-def test_the_right_code_turns_it_on_and_shows_ten_recovery_codes_once(login, practitioner):
-    client = login(practitioner)
-    secret = shown_secret(client.get("/account/two-factor/setup").get_data(as_text=True))
-    response = post_form(client, "/account/two-factor/setup", {"code": factories.code_for(secret)},
-                         page="/account/two-factor/setup")
-    codes = re.findall(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>", response.get_data(as_text=True))
-    assert response.status_code == 200 and len(set(codes)) == 10
-    db.session.refresh(practitioner)
-    assert practitioner.two_factor_enabled
-    assert not any(code in client.get("/account").get_data(as_text=True) for code in codes)
+def test_a_wrong_code_does_not_turn_it_on(client_request, practitioner):
+    pages = client_request.login(practitioner)
+    _, secret = setup_page(pages)
+    page = pages.post("/account/two-factor/setup", data={"code": wrong(factories.code_for(secret))},
+                      expected_status=422)
+    assert field_error(page, "code").startswith("That code is not right")
+    assert not factories.reload(practitioner).two_factor_enabled
+
+
+def test_the_right_code_turns_it_on_and_shows_ten_recovery_codes_once(client_request, practitioner):
+    pages = client_request.login(practitioner)
+    _, secret = setup_page(pages)
+    page = pages.post("/account/two-factor/setup", data={"code": factories.code_for(secret)}, expected_status=200)
+    codes = texts(page, "#recovery-codes li code")
+    assert len(set(codes)) == 10 and all(re.fullmatch(r"[a-z2-9]{5}-[a-z2-9]{5}", code) for code in codes)
+    assert factories.reload(practitioner).two_factor_enabled
+    account = text(pages.get("/account"))
+    assert not any(code in account for code in codes)
 
 
 def test_the_key_is_stored_sealed(practitioner, enrolled):
@@ -216,10 +216,11 @@ def signed_in_with_code(client, user, enrolment: factories.Enrolment):
     return client
 
 
-def test_turning_it_off_needs_a_right_code(client, practitioner, enrolled):
-    signed_in_with_code(client, practitioner, enrolled)
-    response = post_form(client, "/account/two-factor/disable", {"code": "000000x"}, page="/account")
-    assert response.status_code == 422 and 'id="code-error">That code is not right' in response.get_data(as_text=True)
+def test_turning_it_off_needs_a_right_code(client_request, practitioner, enrolled):
+    signed_in_with_code(client_request.client, practitioner, enrolled)
+    client_request.get("/account")
+    page = client_request.post("/account/two-factor/disable", data={"code": "000000x"}, expected_status=422)
+    assert field_error(page, "code").startswith("That code is not right")
     db.session.refresh(practitioner)
     assert practitioner.two_factor_enabled
 
