@@ -14,11 +14,16 @@ from app.config import INSTANCE_DIR, PROJECT_ROOT, load_settings, secret_key_pro
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app from the environment; tests pass their own settings in `config`."""
+    """Build the app from the environment and `.env`, or from `config` alone over the defaults.
+
+    Tests pass `config`, so what a developer exported in their shell or wrote in `.env` never
+    changes what a test runs with.
+    """
     if config is None:
         load_dotenv(PROJECT_ROOT / ".env")
-    settings = load_settings()
-    settings.update(config or {})
+        settings = load_settings()
+    else:
+        settings = {**load_settings({}), **config}
 
     app = Flask(
         __name__,

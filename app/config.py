@@ -125,14 +125,18 @@ def secret_key_problem(key: str) -> str | None:
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Read every setting from the environment, falling back to the embedded defaults."""
-    environ = os.environ if environ is None else environ
+    """Read every setting from the process environment, or from `environ` alone, over the defaults.
+
+    Only the process environment also finds the embedded Redis that `make run` started: settings
+    read from a given mapping (`{}` for the bare defaults) depend on nothing else on the machine.
+    """
+    source = os.environ if environ is None else environ
     settings: dict[str, Any] = {}
     for name, (default, parse) in _SETTINGS.items():
-        settings[name] = parse(environ.get(name) or default)  # empty means "use the default"
+        settings[name] = parse(source.get(name) or default)  # empty means "use the default"
     if not settings["PUBLIC_BASE_URL"]:
         settings["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{settings['PORT']}"
-    if settings["REDIS_URL"] is None and EMBEDDED_REDIS_URL_FILE.exists():
+    if environ is None and settings["REDIS_URL"] is None and EMBEDDED_REDIS_URL_FILE.exists():
         settings["REDIS_URL"] = EMBEDDED_REDIS_URL_FILE.read_text().strip()
     return settings
 

@@ -7,27 +7,33 @@ migrations, once per test process; every test starts from empty tables and an em
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.clock import utcnow
+from app.config import setting_names
 from app.embedded_redis import EmbeddedRedis
 from app.extensions import db
 from tests import factories
 from tests.pages import ClientRequest
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 pytest_plugins = ["tests.fakes.plugin"]
 
@@ -99,12 +105,26 @@ def base_settings(database_url: str, redis_url: str) -> dict:
     }
 
 
+def child_environment(settings: Mapping[str, Any]) -> dict[str, str]:
+    """The environment of a process a test starts (a worker, gunicorn, a script).
+
+    This process's environment without any product setting a developer exported, then every
+    setting from `settings` (the test app's config), so the child runs as the test app does and
+    its `.env` fills in nothing.
+    """
+    env = {name: value for name, value in os.environ.items() if name not in setting_names()}
+    for name in setting_names():
+        value = settings.get(name)
+        env[name] = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    return env
+
+
 @pytest.fixture(scope="session")
 def _app(database_url: str, redis_url: str) -> Iterator[Flask]:
     from flask_migrate import upgrade
 
     app = create_app(base_settings(database_url, redis_url))
-    app.test_client_class = IsolatedClient
+    app.wsgi_app = _each_request_in_a_context_of_its_own(app.wsgi_app)
     with app.app_context():
         upgrade()
     yield app
@@ -124,6 +144,26 @@ def app(_app: Flask) -> Iterator[Flask]:
     _app.config.clear()
     _app.config.update(saved)
     _reset_providers(_app)
+
+
+def _each_request_in_a_context_of_its_own(wsgi_app: WSGIApplication) -> WSGIApplication:
+    """Serve each request in a fresh context, as a server's thread does.
+
+    A test holds the app context open to call services and read rows between requests; Flask
+    would otherwise run a request inside that open context. Here every request pushes its own,
+    with its own `g` (Flask-Login's user, Flask-WTF's token) and database session, ended by its
+    own teardown, exactly as in production. Afterwards the rows the test holds are re-read on
+    next use, as another process would see what the request wrote.
+    """
+
+    def serve(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            return contextvars.Context().run(wsgi_app, environ, start_response)
+        finally:
+            if has_app_context():
+                db.session.expire_all()
+
+    return serve
 
 
 def _empty_database() -> None:
@@ -181,30 +221,6 @@ def use_fake(use_settings):
 @pytest.fixture
 def redis(app: Flask) -> Redis:
     return app.extensions["redis"]
-
-
-class IsolatedClient(FlaskClient):
-    """A test client whose requests do not share request state.
-
-    Tests keep an app context open to call services directly, and Flask reuses an open app
-    context for requests, so what extensions keep on `g` for one request (Flask-Login's user,
-    Flask-WTF's CSRF token) would leak into the next client's. Each request here starts with
-    an empty `g`, as in production.
-    """
-
-    def open(self, *args, **kwargs):
-        from flask import g
-
-        _empty(g)
-        try:
-            return super().open(*args, **kwargs)
-        finally:
-            _empty(g)
-
-
-def _empty(namespace) -> None:
-    for name in list(namespace):
-        namespace.pop(name)
 
 
 @pytest.fixture
@@ -330,15 +346,8 @@ def worker_process(app: Flask) -> Iterator[None]:
     import subprocess
     import sys
 
-    env = dict(
-        os.environ,
-        SECRET_KEY=TEST_SECRET_KEY,
-        DATABASE_URL=app.config["DATABASE_URL"],
-        REDIS_URL=app.config["REDIS_URL"],
-        PUBLIC_BASE_URL=app.config["PUBLIC_BASE_URL"],
-    )
     root = Path(__file__).resolve().parent.parent
-    process = subprocess.Popen([sys.executable, "worker.py"], cwd=root, env=env)
+    process = subprocess.Popen([sys.executable, "worker.py"], cwd=root, env=child_environment(app.config))
     yield
     process.send_signal(signal.SIGTERM)
     try:

@@ -9,6 +9,7 @@ from dotenv import dotenv_values
 
 from app import create_app
 from app.config import load_settings, secret_key_problem, setting_names
+from tests.conftest import base_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,6 +43,13 @@ def test_a_local_env_made_from_the_example_lets_links_follow_the_port():
     environ = {k: v or "" for k, v in dotenv_values(ROOT / ".env.example").items()}
     environ["PORT"] = "5302"
     assert load_settings(environ)["PUBLIC_BASE_URL"] == "http://127.0.0.1:5302"
+
+
+def test_settings_given_to_the_app_are_not_mixed_with_the_environment(monkeypatch, database_url, redis_url):
+    monkeypatch.setenv("MAX_RECIPIENTS", "1")
+    monkeypatch.setenv("CLINIC_NAME", "Exported in a shell")
+    app = create_app(base_settings(database_url, redis_url))
+    assert (app.config["MAX_RECIPIENTS"], app.config["CLINIC_NAME"]) == (10000, "Sutra Ayurveda Clinic")
 
 
 def test_the_app_refuses_to_start_without_a_secret_key(monkeypatch):

@@ -2,7 +2,6 @@
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from app.models import LoginSession
 from app.services import user_admin
 from app.ws import SESSION_CHECK_SECONDS, SESSION_ENDED_CLOSE
 from tests import factories
-from tests.conftest import TEST_SECRET_KEY, csrf_token_from, log_in
+from tests.conftest import child_environment, csrf_token_from, log_in
 
 # Flask-Login's strong session protection binds a session to its browser: same agent here.
 USER_AGENT = "sutra-tests"
@@ -183,8 +182,7 @@ def test_deactivation_closes_the_patients_socket_within_seconds(app, live_server
 
 def test_a_sign_out_in_another_process_closes_this_processs_socket(app, live_server, patient):
     ws = connect(live_server, session_cookie(app, patient))
-    env = dict(os.environ, SECRET_KEY=TEST_SECRET_KEY, DATABASE_URL=app.config["DATABASE_URL"],
-               REDIS_URL=app.config["REDIS_URL"])
+    env = child_environment(app.config)
     script = ("from app import create_app\n"
               "from app.services.sign_in_sessions import end_all_sessions\n"
               "with create_app().app_context():\n"

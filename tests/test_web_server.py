@@ -2,7 +2,6 @@
 strings (they carry what staff typed, such as patients' names)."""
 
 import logging
-import os
 import socket
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import pytest
 import requests
 
 from app.webserver import SERVER_BANNER
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import child_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,8 +35,7 @@ def gunicorn(app, tmp_path) -> Iterator[str]:
     """`gunicorn wsgi:app` as production starts it (from the project folder), on a free port,
     writing its access log to tmp_path/access.log."""
     port = free_port()
-    env = dict(os.environ, SECRET_KEY=TEST_SECRET_KEY, DATABASE_URL=app.config["DATABASE_URL"],
-               REDIS_URL=app.config["REDIS_URL"])
+    env = child_environment(app.config)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--threads", "2", "--workers", "1",
          "--no-control-socket", "--access-logfile", str(tmp_path / "access.log"), "-b", f"127.0.0.1:{port}",

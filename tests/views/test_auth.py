@@ -81,6 +81,11 @@ def test_logout_needs_a_post_with_csrf(login, patient):
     assert client.get("/inbox").status_code == 302
 
 
+def test_one_clients_sign_in_is_not_another_clients(app, login, patient):
+    login(patient)
+    assert app.test_client().get("/inbox").headers["Location"].startswith("/login")
+
+
 def test_passwords_are_stored_as_argon2_hashes(patient):
     assert patient.password_hash.startswith("$argon2id$")
     assert authenticate(patient.email, factories.TEST_PASSWORD) == patient
