@@ -68,6 +68,11 @@ def refused_in_one_line(app, *args: str) -> str:
     return result.output
 
 
+def test_send_refuses_control_characters_in_data_in_one_line(app, patient):
+    output = refused_in_one_line(app, "--to", patient.email, "--data", '{"name": "\\u0000"}')
+    assert "data.name: “Name”: remove the control characters from this field" in output
+
+
 @pytest.mark.parametrize("data", ["[1,2]", '"when"', "7", "[" * 100_000])
 def test_send_refuses_data_that_is_not_an_object(app, patient, data):
     output = refused_in_one_line(app, "--to", patient.email, "--data", data)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, tzinfo
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -23,9 +25,11 @@ from app.forms.rules import plausible_date, printable, printable_text
 from app.models.enums import Channel, NotificationType
 from app.models.status import Status
 from app.services.input_rules import as_id
-from app.services.outbox import ALL_MY_PATIENTS, ALL_PATIENTS, TITLE_MAX
+from app.services.outbox import ALL_MY_PATIENTS, ALL_PATIENTS, TITLE_MAX, SendRequest
+from app.services.template_fields import fields_for
 
 ONE_PATIENT = "one"
+DATA_FIELD_PREFIX = "data_"  # template values are posted as data_<name>
 
 
 def options(*pairs: tuple[str, str]) -> list[SelectChoice]:
@@ -93,6 +97,39 @@ class ComposeForm(FlaskForm):
     def scheduling(self) -> bool:
         """Whether the form asks to send later (the submit button then says "Schedule")."""
         return self.send_mode.data == "later"
+
+    def data_values(self) -> dict[str, str]:
+        """The template values typed for the type's fields, whole: the outbox refuses a long one."""
+        values = {}
+        for field in fields_for(self.type.data):
+            value = request.form.get(f"{DATA_FIELD_PREFIX}{field.name}", "").strip()
+            if value:
+                values[field.name] = value
+        return values
+
+    def send_request(self, zone: tzinfo) -> SendRequest:
+        """What the form asks for, as far as its fields parsed (the outbox checks the rest).
+
+        The date and time are read in `zone`, the practitioner's.
+        """
+        one = self.recipient_mode.data == ONE_PATIENT
+        use_template = self.content_mode.data == "template"
+        patient_id = as_id(self.patient_id.data)
+        scheduled_at = None
+        if self.scheduling and self.send_date.data and self.send_time.data and not self.send_date.errors:
+            scheduled_at = datetime.combine(self.send_date.data, self.send_time.data, tzinfo=zone)
+        return SendRequest(
+            type=self.type.data,
+            recipient_ids=[patient_id] if one and patient_id is not None else [],
+            recipient_group=None if one else self.recipient_mode.data,
+            channels=self.channels.data if self.channel_mode.data == "choose" else None,
+            template_key=self.type.data if use_template else None,
+            title="" if use_template else self.title.data or "",
+            body="" if use_template else self.body.data or "",
+            data=self.data_values() if use_template else {},
+            scheduled_at=scheduled_at,
+            idempotency_key=self.idempotency_key.data or None,
+        )
 
 
 class RescheduleForm(FlaskForm):

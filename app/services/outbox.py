@@ -10,12 +10,11 @@ never lost, and one that was refused left nothing behind.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,19 +30,20 @@ from app.models.notification import EventKind, Notification, NotificationGroup, 
 from app.models.status import Status
 from app.models.template import Template
 from app.models.user import Device, User
-from app.services import audit, lease
+from app.services import audit, idempotency, lease
 from app.services.channel_choice import choose_channels
+from app.services.composing import composer_for_content, template_context
 from app.services.enqueueing import DeliveryJob, enqueue_jobs
-from app.services.errors import Conflict, Forbidden, ValidationError
-from app.services.input_rules import CONTROL_CHARACTERS, as_id, has_control_characters, parse_moment
+from app.services.errors import Forbidden, ValidationError
+from app.services.input_rules import CONTROL_CHARACTERS, as_id, has_control_characters
 from app.services.queues import QUEUE_FOR_PRIORITY
 from app.services.rendering import (
     RESERVED_DATA_KEYS,
     Composer,
     FreeText,
     RenderError,
-    recipient_context,
 )
+from app.services.send_times import check_schedule_time
 from app.services.template_fields import fields_for, label_for, missing_value_message
 from app.services.transitions import record_events
 
@@ -54,9 +54,6 @@ RECIPIENT_GROUPS = (ALL_MY_PATIENTS, ALL_PATIENTS)
 TITLE_MAX = 200
 DATA_MAX_BYTES = 4096
 DATA_VALUE_MAX = 500  # characters in one template value (a time, a medicine, a note)
-IDEMPOTENCY_KEY_MAX = 255
-PAST_TOLERANCE = timedelta(minutes=1)  # "now" from a form submitted a moment ago is still now
-FURTHEST_SCHEDULE = timedelta(days=366)
 _DATA_KEY = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 
 
@@ -125,7 +122,7 @@ def create_send(sender: User | None, request: SendRequest, *, now: datetime | No
         raise Forbidden("Patients cannot send notifications")
     sender_id = sender.id if sender else None
     fingerprint = _fingerprint(request)
-    if request.idempotency_key:
+    if request.idempotency_key and idempotency.is_valid_key(request.idempotency_key):  # else refused below
         earlier = _replay(sender_id, request.idempotency_key, fingerprint)
         if earlier is not None:
             return earlier
@@ -307,37 +304,6 @@ def _users_with_push_devices(user_ids: Sequence[int]) -> set[int]:
     return set(db.session.scalars(stmt))
 
 
-def template_context(patient_name: str, practitioner_name: str | None, data: Mapping[str, Any]) -> dict[str, Any]:
-    """What a template sees for one patient (also what the compose preview renders with)."""
-    config = current_app.config
-    return recipient_context(
-        patient_name=patient_name,
-        practitioner_name=practitioner_name or config["CLINIC_NAME"],
-        clinic=config["CLINIC_NAME"],
-        inbox_url=config["PUBLIC_BASE_URL"].rstrip("/") + "/inbox",
-        data=data,
-    )
-
-
-def composer_for_content(
-    type_: NotificationType, free_text: FreeText | None, template_key: NotificationType | None
-) -> Composer:
-    """A composer with the stored templates of `template_key` loaded once."""
-    config = current_app.config
-    templates: dict[tuple[Channel, str], tuple[str, str]] = {}
-    if template_key is not None:
-        stmt = sa.select(Template).where(Template.key == template_key)
-        templates = {(t.channel, t.locale): (t.subject, t.body) for t in db.session.scalars(stmt)}
-    return Composer(
-        type_,
-        free_text=free_text,
-        templates=templates,
-        default_locale=config["DEFAULT_LOCALE"],
-        minimal_bodies=config["SMS_PUSH_BODIES"] != "full",
-        clinic=config["CLINIC_NAME"],
-    )
-
-
 # --- validation ---------------------------------------------------------------------------
 
 
@@ -388,10 +354,8 @@ def _validate(sender: User | None, request: SendRequest, now: datetime) -> _Vali
     scheduled_at = check_schedule_time(request.scheduled_at, now, errors)
 
     key = request.idempotency_key
-    if key is not None and (
-        not isinstance(key, str) or len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable() or not key.strip()
-    ):
-        errors["idempotency_key"] = f"An idempotency key is 1 to {IDEMPOTENCY_KEY_MAX} printable characters"
+    if key is not None and not idempotency.is_valid_key(key):
+        errors["idempotency_key"] = idempotency.KEY_RULE
 
     recipients = _check_recipients(sender, request, errors)
 
@@ -484,24 +448,6 @@ def _check_required_data(template_key: NotificationType, data: Mapping[str, Any]
             errors[f"data.{field_.name}"] = missing_value_message(field_.name)
 
 
-def check_schedule_time(raw: datetime | str | None, now: datetime, errors: dict[str, str]) -> datetime | None:
-    """The UTC time to send at, None for now; problems go into `errors['scheduled_at']`."""
-    if raw is None or raw == "":
-        return None
-    try:
-        when = parse_moment(raw)
-    except ValueError as exc:
-        errors["scheduled_at"] = str(exc)
-        return None
-    if when < now - PAST_TOLERANCE:
-        errors["scheduled_at"] = "The scheduled time is in the past"
-        return None
-    if when > now + FURTHEST_SCHEDULE:
-        errors["scheduled_at"] = "Schedule no more than a year ahead"
-        return None
-    return when if when > now else None
-
-
 def _check_recipients(sender: User | None, request: SendRequest, errors: dict[str, str]) -> list[User]:
     max_recipients = current_app.config["MAX_RECIPIENTS"]
     if request.recipient_group:
@@ -577,8 +523,7 @@ def _group_recipients(sender: User | None, group: str, errors: dict[str, str]) -
 
 
 def _fingerprint(request: SendRequest) -> str:
-    """A digest of what was asked, so a reused key with a different request is caught."""
-    body = {
+    return idempotency.fingerprint({
         "type": request.type,
         "recipient_ids": sorted({str(i) for i in request.recipient_ids or ()}),
         "recipient_group": request.recipient_group,
@@ -589,22 +534,12 @@ def _fingerprint(request: SendRequest) -> str:
         "data": dict(request.data) if isinstance(request.data, Mapping) else request.data,
         "scheduled_at": str(request.scheduled_at) if request.scheduled_at else None,
         "priority": request.priority,
-    }
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    })
 
 
 def _replay(sender_id: int | None, key: str, fingerprint: str) -> SendResult | None:
-    group = db.session.scalar(
-        sa.select(NotificationGroup).where(
-            NotificationGroup.sender_id.is_(None) if sender_id is None else NotificationGroup.sender_id == sender_id,
-            NotificationGroup.idempotency_key == key,
-        )
-    )
-    if group is None:
-        return None
-    if group.request_fingerprint != fingerprint:
-        raise Conflict("This idempotency key was already used for a different request")
-    return _result_of(group.id, created=False)
+    earlier = idempotency.earlier_send(sender_id, key, fingerprint)
+    return None if earlier is None else _result_of(earlier, created=False)
 
 
 def _result_of(group_id: int, *, created: bool) -> SendResult:

@@ -18,7 +18,7 @@ from app.models.enums import Channel, NotificationType, Role
 from app.models.user import Device, User
 from app.services.access import visible_patients
 from app.services.channel_choice import choose_channels
-from app.services.outbox import composer_for_content, template_context
+from app.services.composing import composer_for_content, template_context
 from app.services.rendering import FreeText, Rendered, RenderError
 from app.services.sms_text import SmsCost, sms_cost
 

@@ -27,8 +27,8 @@ from app.services.access import visible_message, visible_notification
 from app.services.enqueueing import DeliveryJob, enqueue_jobs
 from app.services.errors import ValidationError
 from app.services.monitoring import CHANNEL_ORDER, visible_group
-from app.services.outbox import check_schedule_time
 from app.services.queues import QUEUE_FOR_PRIORITY
+from app.services.send_times import check_schedule_time
 from app.services.transitions import change_status
 
 # How a channel that a cancel or reschedule could not touch already stood (singular, plural).

@@ -18,7 +18,7 @@ from app.services import audit, monitoring, scheduling
 from app.services.access import visible_patients
 from app.services.errors import ValidationError
 from app.services.input_rules import as_id, has_control_characters
-from app.services.outbox import SendRequest, create_send, validate_send
+from app.services.outbox import create_send, validate_send
 from app.services.preview import preview_send
 from app.services.template_fields import fields_for
 from app.views import filters
@@ -37,7 +37,6 @@ COMPOSE_ERROR_FIELDS = {
     "body": "body",
     "scheduled_at": "send_date",
 }
-DATA_FIELD_PREFIX = "data_"  # template values are posted as data_<name>
 
 
 @bp.get("/dashboard")
@@ -63,7 +62,7 @@ def compose():
     general_errors: list[str] = []
     if request.method == "POST":
         form.validate()
-        send_request = _send_request(form)
+        send_request = form.send_request(current_user.zone)
         try:
             if form.errors:
                 validate_send(current_user, send_request)
@@ -85,7 +84,7 @@ def compose():
         general_errors=general_errors,
         data_errors=data_errors,
         data_fields=fields_for(form.type.data),
-        data_values=_data_values(form.type.data),
+        data_values=form.data_values(),
         zone_name=current_user.timezone,
     ), status
 
@@ -104,7 +103,7 @@ def compose_preview():
         template_key=form.type.data if form.content_mode.data == "template" else None,
         title=form.title.data or "",
         body=form.body.data or "",
-        data=_data_values(form.type.data),
+        data=form.data_values(),
     )
     return render_template("partials/_compose_preview.html", preview=preview)
 
@@ -152,38 +151,6 @@ def _prefill_patient(form: ComposeForm, patient_id: int) -> None:
     if patient is not None:
         form.patient_id.data = str(patient.id)
         form.patient_search.data = patient.name
-
-
-def _data_values(type_value: str | None) -> dict[str, str]:
-    """The template values typed for the type's fields, whole: the outbox refuses a long one."""
-    values = {}
-    for field in fields_for(type_value):
-        value = request.form.get(f"{DATA_FIELD_PREFIX}{field.name}", "").strip()
-        if value:
-            values[field.name] = value
-    return values
-
-
-def _send_request(form: ComposeForm) -> SendRequest:
-    """What the form asks for, as far as its fields parsed (the outbox checks the rest)."""
-    one = form.recipient_mode.data == ONE_PATIENT
-    use_template = form.content_mode.data == "template"
-    patient_id = as_id(form.patient_id.data)
-    scheduled_at = None
-    if form.scheduling and form.send_date.data and form.send_time.data and not form.send_date.errors:
-        scheduled_at = datetime.combine(form.send_date.data, form.send_time.data, tzinfo=current_user.zone)
-    return SendRequest(
-        type=form.type.data,
-        recipient_ids=[patient_id] if one and patient_id is not None else [],
-        recipient_group=None if one else form.recipient_mode.data,
-        channels=form.channels.data if form.channel_mode.data == "choose" else None,
-        template_key=form.type.data if use_template else None,
-        title="" if use_template else form.title.data or "",
-        body="" if use_template else form.body.data or "",
-        data=_data_values(form.type.data) if use_template else {},
-        scheduled_at=scheduled_at,
-        idempotency_key=form.idempotency_key.data or None,
-    )
 
 
 def _place_errors(form: ComposeForm, errors: dict[str, str], data_errors: dict[str, str]) -> list[str]:

@@ -236,6 +236,12 @@ def assert_refused(sender, request, field: str) -> str:
     return caught.value.errors[field]
 
 
+@pytest.mark.parametrize("key", ["booking\x0042", " ", "x" * 256])
+def test_an_idempotency_key_that_could_not_be_stored_is_refused_before_any_lookup(practitioner, patient, key):
+    message = assert_refused(practitioner, free_text([patient], idempotency_key=key), "idempotency_key")
+    assert message == "An idempotency key is 1 to 255 printable characters"
+
+
 def test_unknown_recipient_is_refused(practitioner, patient):
     message = assert_refused(practitioner, free_text([patient], recipient_ids=[patient.id, 999_999]), "recipients")
     assert "999999" in message

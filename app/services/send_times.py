@@ -1,0 +1,33 @@
+"""When a send goes: the time a caller asks for, read and bounded in one place.
+
+Compose, the CLI and rescheduling all ask for a moment in the same words and get the same
+refusals: a moment in the past (beyond a minute's grace for a form submitted a moment ago), or
+more than a year ahead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from app.services.input_rules import parse_moment
+
+PAST_TOLERANCE = timedelta(minutes=1)  # "now" from a form submitted a moment ago is still now
+FURTHEST_SCHEDULE = timedelta(days=366)
+
+
+def check_schedule_time(raw: datetime | str | None, now: datetime, errors: dict[str, str]) -> datetime | None:
+    """The UTC time to send at, None for now; problems go into `errors['scheduled_at']`."""
+    if raw is None or raw == "":
+        return None
+    try:
+        when = parse_moment(raw)
+    except ValueError as exc:
+        errors["scheduled_at"] = str(exc)
+        return None
+    if when < now - PAST_TOLERANCE:
+        errors["scheduled_at"] = "The scheduled time is in the past"
+        return None
+    if when > now + FURTHEST_SCHEDULE:
+        errors["scheduled_at"] = "Schedule no more than a year ahead"
+        return None
+    return when if when > now else None
