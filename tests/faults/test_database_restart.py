@@ -24,8 +24,12 @@ DOWN_SECONDS = 4
 @pytest.fixture
 def on_own_postgres(app, postgres_cluster, redis_server):
     """The app on the test's own cluster, its schema built from the migrations; its context is
-    pushed over that of the usual test app (which the worker fixture needs)."""
-    app = create_app(base_settings(postgres_cluster.url, redis_server.url))
+    pushed over that of the usual test app (which the worker fixture needs). The rate limiter is
+    one object per process, so it keeps the usual app's storage: pointed at this test's Redis, it
+    would fail every later sign-in in the process once that Redis stops."""
+    settings = base_settings(postgres_cluster.url, redis_server.url)
+    settings["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"]
+    app = create_app(settings)
     with app.app_context():
         upgrade()
         yield app
