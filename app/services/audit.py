@@ -21,6 +21,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from functools import partial
+from operator import attrgetter
 
 import sqlalchemy as sa
 from flask import has_request_context, request
@@ -30,8 +32,8 @@ from app.extensions import db
 from app.models.audit_event import AuditAction, AuditEvent
 from app.models.enums import Role
 from app.models.user import User
-from app.services.csv_export import csv_text, inert
-from app.services.query_filters import person_matches
+from app.services.csv_export import csv_in_chunks, inert
+from app.services.query_filters import older_than, person_matches
 
 PAGE_SIZE = 50
 CSV_CHUNK = 1000
@@ -199,25 +201,13 @@ def audit_page(filters: AuditFilters, *, before: int | None = None, size: int = 
 
 
 def _chunk(filters: AuditFilters, before: int | None, limit: int) -> list[AuditRow]:
-    stmt = filtered_events(filters)
-    if before is not None:
-        cursor_time = sa.select(AuditEvent.occurred_at).where(AuditEvent.id == before).scalar_subquery()
-        stmt = stmt.where(sa.tuple_(AuditEvent.occurred_at, AuditEvent.id) < sa.tuple_(cursor_time, before))
+    stmt = older_than(filtered_events(filters), AuditEvent.occurred_at, AuditEvent.id, before)
     return [AuditRow(**row._mapping) for row in db.session.execute(stmt.limit(limit))]
 
 
 def csv_lines(filters: AuditFilters, *, chunk: int = CSV_CHUNK) -> Iterator[str]:
     """The whole filtered log as CSV text, a chunk of records at a time (times in UTC)."""
-    yield csv_text([CSV_HEADER])
-    before = None
-    while True:
-        rows = _chunk(filters, before, chunk)
-        if not rows:
-            return
-        yield csv_text(_csv_record(row) for row in rows)
-        if len(rows) < chunk:
-            return
-        before = rows[-1].id
+    return csv_in_chunks(CSV_HEADER, partial(_chunk, filters), _csv_record, attrgetter("id"), chunk)
 
 
 def _csv_record(row: AuditRow) -> tuple:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from operator import attrgetter
 
 import sqlalchemy as sa
 
@@ -20,8 +22,8 @@ from app.models.enums import Channel, NotificationType
 from app.models.notification import EventKind, Notification, NotificationEvent
 from app.models.status import Status
 from app.models.user import User
-from app.services.csv_export import csv_text, inert
-from app.services.query_filters import recipient_matches
+from app.services.csv_export import csv_in_chunks, inert
+from app.services.query_filters import older_than, recipient_matches
 
 PAGE_SIZE = 50
 CSV_CHUNK = 1000
@@ -129,31 +131,13 @@ def log_page(filters: LogFilters, *, before: int | None = None, size: int = PAGE
 
 def _chunk(filters: LogFilters, before: int | None, limit: int) -> list[LogRow]:
     """Up to `limit` rows after event `before` in the log's order (keyset on time, then id)."""
-    stmt = filtered_events(filters)
-    if before is not None:
-        cursor_time = sa.select(NotificationEvent.created_at).where(NotificationEvent.id == before).scalar_subquery()
-        stmt = stmt.where(
-            sa.tuple_(NotificationEvent.created_at, NotificationEvent.id) < sa.tuple_(cursor_time, before)
-        )
+    stmt = older_than(filtered_events(filters), NotificationEvent.created_at, NotificationEvent.id, before)
     return [LogRow(**row._mapping) for row in db.session.execute(stmt.limit(limit))]
 
 
 def csv_lines(filters: LogFilters, *, chunk: int = CSV_CHUNK) -> Iterator[str]:
-    """The whole filtered log as CSV text: a header, then every row, a chunk of rows at a time.
-
-    Each chunk is its own keyset query, so no transaction or cursor stays open for the whole
-    download and memory stays flat however many rows match. Times are ISO 8601 in UTC.
-    """
-    yield csv_text([CSV_HEADER])
-    before = None
-    while True:
-        rows = _chunk(filters, before, chunk)
-        if not rows:
-            return
-        yield csv_text(_csv_record(row) for row in rows)
-        if len(rows) < chunk:
-            return
-        before = rows[-1].event_id
+    """The whole filtered log as CSV text, a chunk of rows at a time (times ISO 8601 in UTC)."""
+    return csv_in_chunks(CSV_HEADER, partial(_chunk, filters), _csv_record, attrgetter("event_id"), chunk)
 
 
 def _csv_record(row: LogRow) -> tuple:

@@ -29,6 +29,16 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
+def older_than(stmt: sa.Select, when: sa.ColumnElement[datetime], key: sa.ColumnElement[int],
+               before: int | None) -> sa.Select:
+    """`stmt`'s rows after row `before` in a newest-first order on (`when`, `key`): a keyset, so
+    a page deep in a long listing is one index range, not a count of the rows before it."""
+    if before is None:
+        return stmt
+    cursor_time = sa.select(when).where(key == before).scalar_subquery()
+    return stmt.where(sa.tuple_(when, key) < sa.tuple_(cursor_time, before))
+
+
 def recipient_matches(search: str) -> sa.ColumnElement[bool]:
     """Digits name a patient id; anything else is part of a name, whatever its case."""
     return person_matches(Notification.user_id, search)
