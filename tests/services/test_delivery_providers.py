@@ -294,8 +294,8 @@ def test_no_more_messages_are_sent_but_unrecorded_than_there_are_sending_slots(
     slots = 2
     use_settings(DELIVERY_CONCURRENCY=slots)
     twilio.set_latency(0.05)
-    patients = [factories.create_patient(practitioner=practitioner, phone=f"+9198000001{i:02d}",
-                                         preferred_channels=["sms"]) for i in range(8)]
+    patients = factories.create_patients(8, practitioner=practitioner, phone="+919800000301",
+                                         preferred_channels=["sms"])
     factories.create_send(sender=practitioner, recipients=patients, channels=["sms"])
     db.session.commit()
     engine = db.engine
@@ -318,8 +318,8 @@ def test_a_slow_batch_keeps_renewing_the_lease_of_what_it_still_holds(
 ):
     use_settings(DELIVERY_CONCURRENCY=1, LEASE_SECONDS=1)
     twilio.set_latency(0.4)
-    patients = [factories.create_patient(practitioner=practitioner, phone=f"+9198000002{i:02d}",
-                                         preferred_channels=["sms"]) for i in range(4)]
+    patients = factories.create_patients(4, practitioner=practitioner, phone="+919800000302",
+                                         preferred_channels=["sms"])
     factories.create_send(sender=practitioner, recipients=patients, channels=["sms"])
     db.session.commit()
     engine = db.engine
