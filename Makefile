@@ -16,8 +16,10 @@ test: $(VENV)/.installed-dev .env chromium lint
 test-fast: $(VENV)/.installed-dev .env
 	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
 
+# Style (ruff) and the architecture: which parts may import which (contracts in pyproject.toml).
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

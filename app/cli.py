@@ -8,10 +8,10 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from app.models.enums import Channel, NotificationType, Role
 from app.services.accounts import create_user, find_user_by_email
 from app.services.errors import ServiceError, ValidationError
 from app.services.input_rules import as_id
+from app.vocabulary import Channel, NotificationType, Role
 
 
 def register_cli(app: Flask) -> None:

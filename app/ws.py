@@ -26,11 +26,11 @@ from redis.exceptions import RedisError
 from simple_websocket import ConnectionClosed
 
 from app.extensions import db, get_redis, sock
-from app.models.enums import Role
 from app.models.user import User
 from app.services import inbox as inbox_service
 from app.services import sign_in_sessions
 from app.services.live_inbox import CHANNEL_PATTERN, user_id_of_channel
+from app.vocabulary import Role
 
 log = logging.getLogger(__name__)
 

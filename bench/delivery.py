@@ -247,8 +247,8 @@ def create_people(n: int, with_email: bool) -> tuple[int, list[int], list[str]]:
     """One practitioner and `n` patients with phones who prefer SMS: (its id, their ids, phones)."""
     from app.clock import utcnow
     from app.extensions import db
-    from app.models.enums import Role
     from app.models.user import User
+    from app.vocabulary import Role
     from tests import factories
 
     practitioner = factories.create_practitioner(

@@ -185,11 +185,9 @@ def _empty_database() -> None:
 
 
 def _reset_providers(app: Flask) -> None:
-    from app.channels.registry import close_providers
-    from app.services.delivery import shutdown_pool
+    from app.services.worker_resources import release_delivery_resources
 
-    shutdown_pool(app)
-    close_providers(app)
+    release_delivery_resources(app)
 
 
 @pytest.fixture

@@ -18,12 +18,12 @@ import sqlalchemy as sa
 
 from app.clock import utcnow
 from app.extensions import db
-from app.models.enums import Role
 from app.models.notification import Notification
 from app.models.status import Status
 from app.models.user import Device, User
 from app.services import lease, outbox
 from app.services.accounts import hash_password
+from app.vocabulary import Role
 
 TEST_PASSWORD = "correct horse battery"
 _HASH = hash_password(TEST_PASSWORD)

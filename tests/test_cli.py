@@ -5,8 +5,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Notification, User
-from app.models.enums import Role
 from app.models.status import Status
+from app.vocabulary import Role
 from tests import passwords
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from app.extensions import db
 from app.models import Notification, NotificationGroup, User
-from app.models.enums import Channel, NotificationType
+from app.vocabulary import Channel, NotificationType
 from tests.strategies import FUZZ, FUZZ_SLOW, choice_or_odd, json_values_of, odd_moment, odd_text
 
 TYPES = [t.value for t in NotificationType]

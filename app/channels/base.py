@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from app.models.enums import Channel
+from app.vocabulary import Channel
 
 
 class Outcome(StrEnum):

@@ -9,7 +9,7 @@ from redis.exceptions import RedisError
 
 from app.channels import dev_outbox
 from app.channels.base import DeliveryResult, OutboundMessage, Outcome
-from app.models.enums import Channel
+from app.vocabulary import Channel
 
 
 class ConsoleProvider:

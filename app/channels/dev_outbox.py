@@ -13,7 +13,7 @@ from datetime import datetime
 from redis import Redis
 
 from app.clock import utcnow
-from app.models.enums import Channel
+from app.vocabulary import Channel
 
 KEEP = 500
 

@@ -23,7 +23,7 @@ from sendgrid.helpers.mail import ApiKeyIncludedException, CustomArg, From, Mail
 
 from app.channels.base import DeliveryResult, OutboundMessage, Outcome
 from app.channels.http_errors import is_retryable_status, retry_after_seconds
-from app.models.enums import Channel
+from app.vocabulary import Channel
 
 SENDGRID_DEFAULT_URL = "https://api.sendgrid.com"
 # The custom arg SendGrid echoes in every event webhook, so events map back to a notification.

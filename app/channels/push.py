@@ -24,7 +24,7 @@ from google.auth.transport.requests import AuthorizedSession
 
 from app.channels.base import DeliveryResult, OutboundMessage, Outcome
 from app.channels.http_errors import is_retryable_status, retry_after_seconds
-from app.models.enums import Channel
+from app.vocabulary import Channel
 
 FCM_BASE_URL = "https://fcm.googleapis.com"
 # The data key that carries the notification's reference, so the app can open it.

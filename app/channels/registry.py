@@ -10,7 +10,7 @@ from flask import Flask
 from app.channels.base import Provider
 from app.channels.console import ConsoleProvider
 from app.extensions import get_redis
-from app.models.enums import Channel
+from app.vocabulary import Channel
 
 SETTING_FOR_CHANNEL = {
     Channel.SMS: "SMS_PROVIDER",

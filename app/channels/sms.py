@@ -24,7 +24,7 @@ from twilio.rest import Client
 
 from app.channels.base import DeliveryResult, OutboundMessage, Outcome
 from app.channels.http_errors import is_retryable_status, retry_after_seconds
-from app.models.enums import Channel
+from app.vocabulary import Channel
 
 # Twilio error codes that mean this recipient cannot get SMS from us: retrying never helps.
 RECIPIENT_ERROR_CODES = frozenset(

@@ -25,7 +25,6 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from app.forms.rules import id_or_name, plausible_date, printable
 from app.models.audit_event import AuditAction
-from app.models.enums import Channel, Role
 from app.models.notification import EventKind
 from app.models.status import Status
 from app.models.user import User
@@ -35,6 +34,7 @@ from app.services.delivery_log import LogFilters, provider_choices
 from app.services.password_policy import MIN_LENGTH
 from app.services.query_filters import day_range
 from app.services.user_admin import CREATABLE_ROLES
+from app.vocabulary import Channel, Role
 
 ANY = SelectChoice("", "Any")
 LANGUAGE_NAMES = {"en": "English", "hi": "हिन्दी (Hindi)"}

@@ -22,11 +22,11 @@ from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.forms.rules import plausible_date, printable, printable_text
-from app.models.enums import Channel, NotificationType
 from app.models.status import Status
 from app.services.input_rules import as_id
 from app.services.outbox import ALL_MY_PATIENTS, ALL_PATIENTS, TITLE_MAX, SendRequest
 from app.services.template_fields import fields_for
+from app.vocabulary import Channel, NotificationType
 
 ONE_PATIENT = "one"
 DATA_FIELD_PREFIX = "data_"  # template values are posted as data_<name>

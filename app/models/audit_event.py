@@ -13,8 +13,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
 from app.extensions import db
-from app.models.enums import Vocabulary
 from app.models.types import UTCDateTime, enum_type
+from app.vocabulary import Vocabulary
 
 
 class AuditAction(Vocabulary):

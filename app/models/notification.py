@@ -18,10 +18,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
 from app.extensions import db
-from app.models.enums import Channel, NotificationType, Priority
 from app.models.status import Status
 from app.models.types import UTCDateTime, enum_type
 from app.models.user import User
+from app.vocabulary import Channel, NotificationType, Priority
 
 
 def new_public_id() -> str:

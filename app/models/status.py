@@ -7,7 +7,7 @@ whichever code path asks for it.
 
 from __future__ import annotations
 
-from app.models.enums import Vocabulary
+from app.vocabulary import Vocabulary
 
 
 class Status(Vocabulary):

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
 from app.extensions import db
-from app.models.enums import Channel, NotificationType
 from app.models.types import UTCDateTime, enum_type
+from app.vocabulary import Channel, NotificationType
 
 
 class Template(db.Model):

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
 from app.extensions import db
-from app.models.enums import Channel, Role
 from app.models.types import UTCDateTime, enum_type
+from app.vocabulary import Channel, Role
 
 DEFAULT_PREFERRED_CHANNELS = [Channel.IN_APP.value, Channel.EMAIL.value]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models.enums import Channel, Role
 from app.models.notification import Notification, NotificationGroup
 from app.models.status import UNREAD_INBOX, Status
 from app.models.user import User
 from app.services.errors import NotFound
 from app.services.input_rules import as_id
+from app.vocabulary import Channel, Role
 
 IN_INBOX = UNREAD_INBOX | {Status.READ}  # a scheduled in-app item is not in the inbox yet
 

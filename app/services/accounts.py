@@ -11,7 +11,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.extensions import db
 from app.models.audit_event import AuditAction
-from app.models.enums import Channel, Role
 from app.models.user import DEFAULT_PREFERRED_CHANNELS, Device, User
 from app.services import audit
 from app.services.contact import check_locale, check_timezone, normalise_email, normalise_phone
@@ -19,6 +18,7 @@ from app.services.errors import ValidationError
 from app.services.input_rules import has_control_characters
 from app.services.password_policy import password_problem
 from app.services.sign_in_sessions import EndReason, end_all_sessions
+from app.vocabulary import Channel, Role
 
 _hasher = PasswordHasher()
 # Verifying against this when the email is unknown makes a miss cost as much as a hit, so

@@ -30,10 +30,10 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models.audit_event import AuditAction, AuditEvent
-from app.models.enums import Role
 from app.models.user import User
 from app.services.csv_export import csv_in_chunks, inert
 from app.services.query_filters import older_than, person_matches
+from app.vocabulary import Role
 
 PAGE_SIZE = 50
 CSV_CHUNK = 1000

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from app.models.enums import Channel
 from app.models.user import User
+from app.vocabulary import Channel
 
 
 @dataclass(frozen=True, slots=True)

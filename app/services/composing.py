@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models.enums import Channel, NotificationType
 from app.models.template import Template
 from app.services.rendering import Composer, FreeText, recipient_context
+from app.vocabulary import Channel, NotificationType
 
 
 def template_context(patient_name: str, practitioner_name: str | None, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ and the send's `data` fields (`when` for appointments, `medicine` and `dose` for
 
 from __future__ import annotations
 
-from app.models.enums import Channel, NotificationType
+from app.vocabulary import Channel, NotificationType
 
 T = NotificationType
 C = Channel

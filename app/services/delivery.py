@@ -38,7 +38,6 @@ from app.channels.base import DeliveryResult, OutboundMessage, Outcome, Provider
 from app.channels.registry import get_provider
 from app.clock import utcnow
 from app.extensions import db, get_redis
-from app.models.enums import Channel
 from app.models.notification import EventKind, Notification
 from app.models.status import Status
 from app.models.user import Device, User
@@ -50,6 +49,7 @@ from app.services.provider_events import apply_receipts_kept_for
 from app.services.quiet_hours import quiet_hours_end
 from app.services.retry_policy import retry_delay
 from app.services.transitions import change_status, claim, renew_lease, write_outcomes
+from app.vocabulary import Channel
 
 log = logging.getLogger(__name__)
 

@@ -18,12 +18,12 @@ import sqlalchemy as sa
 
 from app.channels.registry import provider_names
 from app.extensions import db
-from app.models.enums import Channel, NotificationType
 from app.models.notification import EventKind, Notification, NotificationEvent
 from app.models.status import Status
 from app.models.user import User
 from app.services.csv_export import csv_in_chunks, inert
 from app.services.query_filters import older_than, recipient_matches
+from app.vocabulary import Channel, NotificationType
 
 PAGE_SIZE = 50
 CSV_CHUNK = 1000

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models.enums import Role
 from app.models.user import User
 from app.services.accounts import add_device, create_user
 from app.services.outbox import ALL_MY_PATIENTS, SendRequest, create_send
 from app.services.templates import install_default_templates
+from app.vocabulary import Role
 
 DEMO_PASSWORD = "ayurveda-demo"  # printed by `make run`; for the local demo only
 

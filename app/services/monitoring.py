@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models.enums import Channel, NotificationType, Role
 from app.models.notification import Notification, NotificationEvent, NotificationGroup
 from app.models.status import PENDING, Status
 from app.models.user import User
 from app.services.access import visible_message, visible_notification
 from app.services.errors import NotFound
 from app.services.query_filters import day_range, recipient_matches
+from app.vocabulary import Channel, NotificationType, Role
 
 PAGE_SIZE = 50
 GROUP_ROWS_SHOWN = 200

@@ -25,7 +25,6 @@ from sqlalchemy.orm import selectinload
 from app.clock import utcnow
 from app.extensions import db, get_redis
 from app.models.audit_event import AuditAction
-from app.models.enums import Channel, NotificationType, Priority, Role
 from app.models.notification import EventKind, Notification, NotificationGroup, new_public_id
 from app.models.status import Status
 from app.models.template import Template
@@ -46,6 +45,7 @@ from app.services.rendering import (
 from app.services.send_times import check_schedule_time
 from app.services.template_fields import fields_for, label_for, missing_value_message
 from app.services.transitions import record_events
+from app.vocabulary import Channel, NotificationType, Priority, Role
 
 ALL_MY_PATIENTS = "all_my_patients"  # a practitioner's own active patients
 ALL_PATIENTS = "all_patients"  # every active patient (admins only)

@@ -14,13 +14,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models.enums import Channel, NotificationType, Role
 from app.models.user import Device, User
 from app.services.access import visible_patients
 from app.services.channel_choice import choose_channels
 from app.services.composing import composer_for_content, template_context
 from app.services.rendering import FreeText, Rendered, RenderError
 from app.services.sms_text import SmsCost, sms_cost
+from app.vocabulary import Channel, NotificationType, Role
 
 SAMPLE_PATIENT_NAME = "Patient name"
 

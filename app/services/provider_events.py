@@ -32,7 +32,6 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models.audit_event import AuditAction
 from app.models.early_receipt import EarlyReceipt
-from app.models.enums import Channel
 from app.models.notification import EventKind, Notification
 from app.models.status import Status
 from app.models.user import User
@@ -42,6 +41,7 @@ from app.services.contact import normalise_phone
 from app.services.errors import ValidationError
 from app.services.transitions import change_status
 from app.services.webhook_receipts import first_receipt
+from app.vocabulary import Channel
 
 log = logging.getLogger(__name__)
 

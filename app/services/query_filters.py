@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models.enums import Role
 from app.models.notification import Notification
 from app.models.user import User
 from app.services.input_rules import as_id, has_control_characters
+from app.vocabulary import Role
 
 
 def day_range(first: date | None, last: date | None, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.models.enums import Priority
+from app.vocabulary import Priority
 
 HIGH = "high"  # health alerts, medication reminders
 DEFAULT = "default"  # single sends

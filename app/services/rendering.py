@@ -18,8 +18,8 @@ from jinja2 import StrictUndefined, TemplateError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 
-from app.models.enums import Channel, NotificationType
 from app.services.template_fields import missing_value_message
+from app.vocabulary import Channel, NotificationType
 
 SMS_MAX_CHARS = 1600  # Twilio's limit for one message (up to 10 segments)
 PUSH_TITLE_MAX = 100

@@ -39,7 +39,6 @@ from redis.lock import Lock
 
 from app.clock import utcnow
 from app.extensions import db, get_redis
-from app.models.enums import Priority
 from app.models.notification import Notification
 from app.services import lease
 from app.services.database_outage import is_outage
@@ -50,6 +49,7 @@ from app.services.sign_in_sessions import forget_old_sessions
 from app.services.sweeper import sweep
 from app.services.transitions import grant_waiting
 from app.services.webhook_receipts import forget_expired_receipts
+from app.vocabulary import Priority
 
 log = logging.getLogger(__name__)
 

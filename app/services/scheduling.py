@@ -18,7 +18,6 @@ from flask import current_app
 from app.clock import utcnow
 from app.extensions import db, get_redis
 from app.models.audit_event import AuditAction
-from app.models.enums import Channel
 from app.models.notification import EventKind, Notification
 from app.models.status import PENDING, Status
 from app.models.user import User
@@ -30,6 +29,7 @@ from app.services.monitoring import CHANNEL_ORDER, visible_group
 from app.services.queues import QUEUE_FOR_PRIORITY
 from app.services.send_times import check_schedule_time
 from app.services.transitions import change_status
+from app.vocabulary import Channel
 
 # How a channel that a cancel or reschedule could not touch already stood (singular, plural).
 _ALREADY = {

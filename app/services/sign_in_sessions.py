@@ -24,9 +24,9 @@ from sqlalchemy.orm import joinedload
 
 from app.clock import utcnow
 from app.extensions import db, get_redis
-from app.models.enums import Role
 from app.models.login_session import LoginSession
 from app.models.user import User
+from app.vocabulary import Role
 
 log = logging.getLogger(__name__)
 

@@ -26,11 +26,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models.enums import Channel
 from app.models.notification import EventKind, Notification, NotificationEvent
 from app.models.types import UTCDateTime
 from app.services.errors import ValidationError
 from app.services.query_filters import day_range
+from app.vocabulary import Channel
 
 DEFAULT_DAYS = 14
 MAX_DAYS = 366

@@ -23,13 +23,13 @@ from flask import current_app
 
 from app.clock import utcnow
 from app.extensions import db, get_redis
-from app.models.enums import Priority
 from app.models.notification import EventKind, Notification
 from app.models.status import PENDING, Status
 from app.services import lease
 from app.services.enqueueing import DeliveryJob, enqueue_jobs
 from app.services.queues import QUEUE_FOR_PRIORITY
 from app.services.transitions import change_status, reassign_job, record_events
+from app.vocabulary import Priority
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.models.enums import NotificationType as T
+from app.vocabulary import NotificationType as T
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,12 +26,12 @@ from flask import current_app
 from app.clock import utcnow
 from app.extensions import db
 from app.models.audit_event import AuditAction
-from app.models.enums import Role
 from app.models.user import RecoveryCode, User
 from app.services import audit
 from app.services.clinic_settings import current_settings
 from app.services.errors import Conflict, Forbidden, ValidationError
 from app.services.sealed_secrets import seal, unseal
+from app.vocabulary import Role
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.PRACTITIONER})
 # One 30-second step either side of now: phones' clocks drift, and people type slowly.

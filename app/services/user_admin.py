@@ -14,7 +14,6 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models.audit_event import AuditAction
-from app.models.enums import Role
 from app.models.user import User
 from app.services import audit, two_factor
 from app.services.accounts import create_user
@@ -22,6 +21,7 @@ from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.input_rules import as_id
 from app.services.password_policy import MIN_LENGTH
 from app.services.sign_in_sessions import EndReason, end_all_sessions
+from app.vocabulary import Role
 
 PAGE_SIZE = 50
 CREATABLE_ROLES = (Role.PATIENT, Role.PRACTITIONER)

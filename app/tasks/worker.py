@@ -22,10 +22,9 @@ from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 from rq.exceptions import StopRequested
 
-from app.channels.registry import close_providers
-from app.services.delivery import shutdown_pool
 from app.services.queues import ALL_QUEUES
 from app.services.scheduler import SchedulerThread
+from app.services.worker_resources import release_delivery_resources
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +148,7 @@ class AppWorker(SimpleWorker):
             self.register_birth()
 
     def _close_resources(self) -> None:
-        shutdown_pool(self.flask_app)
-        close_providers(self.flask_app)
+        release_delivery_resources(self.flask_app)
 
 
 def build_worker(app: Flask, connection: Redis | None = None) -> AppWorker:

@@ -9,7 +9,7 @@ from typing import TypeVar
 from flask import abort
 from flask_login import current_user, login_required
 
-from app.models.enums import Role
+from app.vocabulary import Role
 
 F = TypeVar("F", bound=Callable)
 

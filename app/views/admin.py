@@ -18,8 +18,6 @@ from flask import (
 )
 from flask_login import current_user
 
-from app.channels import dev_outbox as outbox_store
-from app.channels.registry import SETTING_FOR_CHANNEL
 from app.clock import utcnow
 from app.extensions import get_redis
 from app.forms.admin import (
@@ -36,9 +34,9 @@ from app.forms.admin import (
     offer_practitioners,
 )
 from app.models.audit_event import AuditAction
-from app.models.enums import Role
 from app.services import audit, clinic_settings, queue_health, two_factor, user_admin
 from app.services import delivery_log as log_service
+from app.services import dev_outbox as dev_outbox_service
 from app.services import stats as stats_service
 from app.services.errors import Conflict, ValidationError
 from app.services.input_rules import as_id
@@ -46,6 +44,7 @@ from app.services.query_filters import patient_searched
 from app.views.access import admin_required
 from app.views.filters import viewer_zone
 from app.views.htmx import is_htmx, page_or_fragment
+from app.vocabulary import Role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -305,10 +304,7 @@ def audit_log_csv():
 @admin_required
 def dev_outbox():
     """What console providers would have sent, per channel."""
-    config = current_app.config
-    channels = [channel for channel, setting in SETTING_FOR_CHANNEL.items() if config[setting] == "console"]
-    redis = get_redis()
-    entries = {channel: outbox_store.recent(redis, channel, limit=OUTBOX_SHOWN) for channel in channels}
+    entries = dev_outbox_service.recent_entries(OUTBOX_SHOWN)
     return render_template("admin/dev_outbox.html", entries=entries, shown=OUTBOX_SHOWN)
 
 

@@ -11,7 +11,6 @@ from flask_login import current_user
 from app.extensions import db
 from app.forms.compose import ONE_PATIENT, ComposeForm, MonitorFilterForm, RescheduleForm
 from app.models.audit_event import AuditAction
-from app.models.enums import Channel, NotificationType, Role
 from app.models.status import Status
 from app.models.user import User
 from app.services import audit, monitoring, scheduling
@@ -25,6 +24,7 @@ from app.views import filters
 from app.views.access import staff_required
 from app.views.htmx import page_or_fragment
 from app.views.safe_redirect import local_path
+from app.vocabulary import Channel, NotificationType, Role
 
 bp = Blueprint("dashboard", __name__)
 

@@ -11,10 +11,10 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.clock import utcnow
-from app.models.enums import Channel
 from app.models.notification import EventKind, NotificationEvent
 from app.models.status import Status
 from app.services.rendering import paragraphs_html
+from app.vocabulary import Channel
 
 
 def viewer_zone() -> ZoneInfo:

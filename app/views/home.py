@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user, login_required
 
-from app.models.enums import Role
+from app.vocabulary import Role
 
 bp = Blueprint("home", __name__)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.models.enums import Role
 from app.services import inbox as inbox_service
 from app.services.access import visible_notification
 from app.services.input_rules import as_id
 from app.views.access import patient_required
 from app.views.htmx import is_htmx, page_or_fragment
+from app.vocabulary import Role
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 

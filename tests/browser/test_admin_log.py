@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Notification
-from app.models.enums import Channel
 from app.models.notification import NotificationEvent
+from app.vocabulary import Channel
 from tests.browser.conftest import TIMEOUT_MS, send_message
 
 

@@ -13,8 +13,8 @@ from rq import Worker
 
 from app.extensions import db
 from app.models import Notification
-from app.models.enums import Channel
 from app.models.notification import EventKind, NotificationEvent
+from app.vocabulary import Channel
 from tests.browser.conftest import (
     TIMEOUT_MS,
     badge_count,

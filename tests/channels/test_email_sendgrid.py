@@ -12,7 +12,7 @@ from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
 
 from app.channels.base import OutboundMessage, Outcome
 from app.channels.email import SendGridEmailProvider
-from app.models.enums import Channel
+from app.vocabulary import Channel
 from tests.fakes.sendgrid import FakeSendGrid
 
 PATIENT = "asha.patient@example.com"

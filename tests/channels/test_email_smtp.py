@@ -10,7 +10,7 @@ import pytest
 
 from app.channels.base import OutboundMessage, Outcome
 from app.channels.email import SmtpEmailProvider
-from app.models.enums import Channel
+from app.vocabulary import Channel
 from tests.fakes.smtp import FakeSmtp
 
 PATIENT = "meera.patient@example.com"

@@ -15,7 +15,7 @@ import pytest
 
 from app.channels.base import OutboundMessage, Outcome
 from app.channels.push import FcmPushProvider
-from app.models.enums import Channel
+from app.vocabulary import Channel
 from tests.fakes.fcm import FakeFcm
 
 PHONE, TABLET, OLD_PHONE = "token-phone", "token-tablet", "token-old-phone"

@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from app.channels.base import OutboundMessage, Outcome
 from app.channels.sms import TwilioSmsProvider
-from app.models.enums import Channel
+from app.vocabulary import Channel
 from tests.fakes.twilio import FakeTwilio
 
 PATIENT = "+15551230001"

@@ -9,10 +9,10 @@ from rq.job import Job
 from app.channels import dev_outbox
 from app.extensions import db
 from app.models import Notification, NotificationEvent
-from app.models.enums import Channel
 from app.models.status import Status
 from app.services.delivery import deliver_batch
 from app.services.scheduling import cancel_notification
+from app.vocabulary import Channel
 from tests import factories
 from tests.conftest import queued_job_ids
 

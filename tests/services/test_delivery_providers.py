@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from app.channels.registry import get_provider
 from app.extensions import db
 from app.models import Device, Notification, NotificationEvent
-from app.models.enums import Channel
 from app.models.status import Status
 from app.services.scheduler import enqueue_due
+from app.vocabulary import Channel
 from tests import factories
 from tests.conftest import queued_job_ids
 

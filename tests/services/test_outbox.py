@@ -8,10 +8,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.extensions import db
 from app.models import Notification, NotificationEvent, NotificationGroup, Template
-from app.models.enums import Channel, NotificationType, Priority
 from app.models.status import Status
 from app.services.errors import Conflict, Forbidden, ValidationError
 from app.services.outbox import ALL_MY_PATIENTS, SendRequest, create_send
+from app.vocabulary import Channel, NotificationType, Priority
 from tests import factories
 from tests.conftest import queued_job_ids
 

@@ -5,11 +5,11 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from app.models.enums import Channel, Role
 from app.models.user import User
 from app.services.channel_choice import choose_channels
 from app.services.quiet_hours import quiet_hours_end
 from app.services.retry_policy import retry_delay
+from app.vocabulary import Channel, Role
 
 KOLKATA = "Asia/Kolkata"  # UTC+05:30, no daylight saving
 

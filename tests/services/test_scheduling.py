@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from app.channels import dev_outbox
 from app.extensions import db
 from app.models import Notification, NotificationEvent
-from app.models.enums import Channel
 from app.models.notification import EventKind
 from app.models.status import Status
 from app.services.errors import NotFound
@@ -20,6 +19,7 @@ from app.services.scheduling import (
     reschedule_message,
     reschedule_notification,
 )
+from app.vocabulary import Channel
 from tests import factories
 from tests.conftest import queued_job_ids
 

@@ -13,13 +13,13 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Notification, User
-from app.models.enums import Channel
 from app.models.status import Status
 from app.services.inbox import mark_all_read, mark_read
 from app.services.provider_events import apply_twilio_status
 from app.services.scheduling import cancel_notification, reschedule_notification
 from app.services.sweeper import sweep
 from app.services.transitions import claim
+from app.vocabulary import Channel
 from tests import factories
 
 APP = Path(__file__).resolve().parents[2] / "app"

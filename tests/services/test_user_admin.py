@@ -5,12 +5,12 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import RecoveryCode, User
-from app.models.enums import Role
 from app.services import two_factor
 from app.services.accounts import authenticate
 from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.sign_in_sessions import start_session, user_for_token
 from app.services.user_admin import assign_practitioner, create_account, reset_two_factor, set_active, users_page
+from app.vocabulary import Role
 from tests import factories
 
 VALID = {"name": "Kavya Iyer", "email": "kavya@clinic.example", "phone": "+91 98450 12345",

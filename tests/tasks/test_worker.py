@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 from rq import Queue
 
-from app.models.enums import Priority
 from app.services.queues import ALL_QUEUES, QUEUE_FOR_PRIORITY
 from app.tasks.worker import AppWorker, build_worker
+from app.vocabulary import Priority
 from tests import factories
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from app.extensions import db
 from app.models import Notification, NotificationEvent, NotificationGroup
-from app.models.enums import Channel, NotificationType
+from app.vocabulary import Channel, NotificationType
 from tests.conftest import csrf_token_from
 from tests.strategies import FUZZ, choice_or_odd, odd_date, odd_text, odd_time
 

@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.models.audit_event import AuditAction
-from app.models.enums import Channel, NotificationType
 from app.models.notification import EventKind
 from app.models.status import Status
+from app.vocabulary import Channel, NotificationType
 from tests import factories
 from tests.strategies import FUZZ, choice_or_odd, odd_date, odd_text
 

@@ -1,7 +1,9 @@
 """The fixed vocabularies of the product: roles, channels, notification types, priorities.
 
 Each is defined once here; forms, queries, templates and the API use these members, never
-string literals of their own.
+string literals of their own. The module sits outside `app.models` and imports nothing of the
+app, because every part speaks it: models store it, channels (which know no models) route by
+it, services and pages choose by it.
 """
 
 from __future__ import annotations
