@@ -16,10 +16,12 @@ test: $(VENV)/.installed-dev .env chromium lint
 test-fast: $(VENV)/.installed-dev .env
 	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
 
-# Style (ruff) and the architecture: which parts may import which (contracts in pyproject.toml).
+# Style (ruff), the architecture (which parts may import which) and types (mypy); the import
+# contracts and mypy's settings are in pyproject.toml.
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

@@ -107,7 +107,8 @@ def _init_extensions(app: Flask) -> None:
     if app.config["TRUSTED_PROXIES"]:
         # Behind N proxies, the client address and scheme come from their X-Forwarded-* headers.
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to add WSGI middleware, which its type hints (a method) do not foresee.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_pragmas)

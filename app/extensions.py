@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from typing import TYPE_CHECKING, ClassVar
+
+from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -11,7 +13,7 @@ from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from redis import Redis
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic's autogenerate and SQLite batch migrations deterministic.
@@ -26,9 +28,18 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every model maps one table (SQLAlchemy types it as any FROM clause).
+    __table__: ClassVar[Table]
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The models' base class. Flask-SQLAlchemy builds `db.Model` from Base at run time (adding what
+# binds a model to the app), which a type checker cannot follow; to it, the models subclass Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -37,13 +48,13 @@ sock = Sock()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
-def init_redis(app) -> None:
+def init_redis(app: Flask) -> None:
     """One connection pool per process, shared by views, jobs and the inbox relay."""
     url = app.config["REDIS_URL"]
     app.extensions["redis"] = Redis.from_url(url, health_check_interval=30) if url else None
 
 
-def init_limiter(app) -> None:
+def init_limiter(app: Flask) -> None:
     """Counters live in Redis so every web process shares them (in memory with no Redis)."""
     url = app.config["REDIS_URL"]
     if url and url.startswith("unix://"):

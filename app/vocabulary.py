@@ -9,13 +9,14 @@ it, services and pages choose by it.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeGuard
 
 
 class Vocabulary(StrEnum):
     """A StrEnum that can say whether a raw value is one of its members."""
 
     @classmethod
-    def has_value(cls, value: object) -> bool:
+    def has_value(cls, value: object) -> TypeGuard[str]:
         return isinstance(value, str) and value in cls._value2member_map_
 
 

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, current_app, render_template, request
 from flask_login import current_user, login_user
+from redis.client import PubSub
 from redis.exceptions import RedisError
 from simple_websocket import ConnectionClosed
 
@@ -96,7 +97,8 @@ class InboxRelay:
                     self._relay_safely(message)
             except RedisError as exc:
                 log.warning("inbox relay lost Redis (%s); reconnecting", type(exc).__name__)
-                pubsub, reconnected = _closed(pubsub), True
+                _close_quietly(pubsub)
+                pubsub, reconnected = None, True
                 time.sleep(1)
             with self._lock:
                 if self._sockets:
@@ -106,7 +108,7 @@ class InboxRelay:
                 if time.monotonic() - idle_since >= self.IDLE_SECONDS:
                     self._thread = None
                     break
-        _closed(pubsub)
+        _close_quietly(pubsub)
 
     def _relay_safely(self, message: dict) -> None:
         try:
@@ -120,6 +122,8 @@ class InboxRelay:
             self._close_ended(sign_in_sessions.user_id_of_announcement(_text(message.get("data"))))
             return
         user_id = user_id_of_channel(channel)
+        if user_id is None:
+            return
         by_token = self._sockets_by_token(user_id)
         if not by_token:
             return
@@ -153,16 +157,18 @@ class InboxRelay:
 
     def _close_ended(self, user_id: int | None) -> None:
         """Close this user's sockets whose sign-in has ended."""
+        if user_id is None:
+            return
         for token, sockets in self._sockets_by_token(user_id).items():
             with self.app.app_context():
                 ended = not _still_signed_in(token)
             if ended:
                 self._close(user_id, sockets)
 
-    def _sockets_by_token(self, user_id: int | None) -> dict[str, list]:
+    def _sockets_by_token(self, user_id: int) -> dict[str, list]:
         by_token: dict[str, list] = defaultdict(list)
         with self._lock:
-            for ws, token in self._sockets.get(user_id, {}).items() if user_id is not None else ():
+            for ws, token in self._sockets.get(user_id, {}).items():
                 by_token[token].append(ws)
         return by_token
 
@@ -179,11 +185,10 @@ class InboxRelay:
             close_for_ended_session(ws)
 
 
-def _closed(pubsub) -> None:
+def _close_quietly(pubsub: PubSub | None) -> None:
     if pubsub is not None:
         with contextlib.suppress(RedisError):
             pubsub.close()
-    return None
 
 
 def _text(value) -> str:
@@ -243,7 +248,8 @@ def inbox_socket(ws):
     """Live inbox for the signed-in patient, open while their sign-in is."""
     user_id, token = current_user.id, current_user.get_sign_in_token()
     db.session.remove()  # hold no database connection while the socket is open
-    relay = _relay_for(current_app._get_current_object())
+    # Flask types current_app as the app itself; it is a proxy, and the relay thread needs the app.
+    relay = _relay_for(current_app._get_current_object())  # type: ignore[attr-defined]
     relay.register(user_id, token, ws)
     checked = None  # first check right after registering: an ending announced before it was missed
     try:

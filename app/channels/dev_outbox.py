@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from redis import Redis
 
@@ -71,5 +72,5 @@ def recent(redis: Redis, channel: Channel, limit: int = 100) -> list[OutboxEntry
     return entries
 
 
-def now_entry(**fields) -> OutboxEntry:
+def now_entry(**fields: Any) -> OutboxEntry:
     return OutboxEntry(recorded_at=utcnow(), **fields)

@@ -306,7 +306,7 @@ def _is_answer(exc: BaseException) -> bool:
     return isinstance(exc, (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused))
 
 
-def _refused_reply(exc: BaseException) -> tuple[int, bytes] | None:
+def _refused_reply(exc: BaseException) -> tuple[int, bytes | str] | None:
     if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
         return next(iter(exc.recipients.values()))
     if isinstance(exc, smtplib.SMTPResponseException):

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime, enum_type
 from app.vocabulary import Vocabulary
 
@@ -93,7 +93,7 @@ _LABELS = {
 }
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One recorded action. `detail` holds ids, counts and names of things, never patient data."""
 
     __tablename__ = "audit_events"

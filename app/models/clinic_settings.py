@@ -7,11 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime
 
 
-class ClinicSettings(db.Model):
+class ClinicSettings(Model):
     """One row (id 1), written the first time an admin saves the settings page."""
 
     __tablename__ = "clinic_settings"

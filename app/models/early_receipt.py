@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.status import Status
 from app.models.types import UTCDateTime, enum_type
 
 
-class EarlyReceipt(db.Model):
+class EarlyReceipt(Model):
     __tablename__ = "early_receipts"
     __table_args__ = (
         sa.Index("ix_early_receipts_message", "provider", "provider_message_id"),

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.status import Status
 from app.models.types import UTCDateTime, enum_type
 from app.models.user import User
@@ -46,7 +46,7 @@ class EventKind(StrEnum):
     RECOVERED = "recovered"  # the sweeper found work a dead worker had claimed
 
 
-class NotificationGroup(db.Model):
+class NotificationGroup(Model):
     __tablename__ = "notification_groups"
     __table_args__ = (sa.UniqueConstraint("sender_id", "idempotency_key"),)
 
@@ -65,7 +65,7 @@ class NotificationGroup(db.Model):
     notifications: Mapped[list[Notification]] = relationship(back_populates="group")
 
 
-class Notification(db.Model):
+class Notification(Model):
     __tablename__ = "notifications"
     __table_args__ = (
         sa.Index("ix_notifications_inbox", "user_id", "channel", "status", "id"),
@@ -122,7 +122,7 @@ class Notification(db.Model):
     )
 
 
-class NotificationEvent(db.Model):
+class NotificationEvent(Model):
     __tablename__ = "notification_events"
     __table_args__ = (
         sa.Index("ix_notification_events_notification", "notification_id", "id"),

@@ -8,12 +8,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime, enum_type
 from app.vocabulary import Channel, NotificationType
 
 
-class Template(db.Model):
+class Template(Model):
     __tablename__ = "templates"
     __table_args__ = (sa.UniqueConstraint("key", "channel", "locale"),)
 

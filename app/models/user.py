@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -10,14 +11,14 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime, enum_type
 from app.vocabulary import Channel, Role
 
 DEFAULT_PREFERRED_CHANNELS = [Channel.IN_APP.value, Channel.EMAIL.value]
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,7 +52,8 @@ class User(UserMixin, db.Model):
     # The sign-in this object was loaded for (app/services/sign_in_sessions.py); not a column.
     # Flask-Login keeps it in the session and remember-me cookies instead of the user id
     # (login_manager.id_attribute), so a cookie names one revocable sign-in, never the account.
-    sign_in_token = None
+    # (Typed by a cast: SQLAlchemy would take an annotation here for a column.)
+    sign_in_token = cast("str | None", None)
 
     def get_sign_in_token(self) -> str:
         if self.sign_in_token is None:
@@ -74,7 +76,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role}>"
 
 
-class Device(db.Model):
+class Device(Model):
     """A push endpoint. Providers invalidate tokens they report as gone; those are skipped."""
 
     __tablename__ = "devices"
@@ -94,7 +96,7 @@ class Device(db.Model):
         return self.invalidated_at is None
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A one-time code that stands in for the authenticator app, stored as an argon2 hash."""
 
     __tablename__ = "recovery_codes"

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime, enum_type
 from app.vocabulary import Vocabulary
 
@@ -24,7 +24,7 @@ class ReceiptKind(Vocabulary):
     TWILIO_STATUS = "twilio_status"  # key: "<message sid>:<status>"
 
 
-class WebhookReceipt(db.Model):
+class WebhookReceipt(Model):
     __tablename__ = "webhook_receipts"
     __table_args__ = (
         sa.UniqueConstraint("kind", "key"),

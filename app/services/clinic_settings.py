@@ -23,10 +23,7 @@ def current_settings() -> ClinicSettings:
 def save_settings(admin: User, *, require_staff_two_factor: bool) -> ClinicSettings:
     """Save the settings page, recording which admin changed it and when."""
     for attempt in range(2):
-        row = db.session.get(ClinicSettings, SETTINGS_ID)
-        if row is None:
-            row = ClinicSettings(id=SETTINGS_ID)
-            db.session.add(row)
+        row = db.session.get(ClinicSettings, SETTINGS_ID) or _first_row()
         row.require_staff_two_factor = require_staff_two_factor
         row.updated_at = utcnow()
         row.updated_by_id = admin.id
@@ -40,4 +37,10 @@ def save_settings(admin: User, *, require_staff_two_factor: bool) -> ClinicSetti
                 raise
         else:
             break
+    return row
+
+
+def _first_row() -> ClinicSettings:
+    row = ClinicSettings(id=SETTINGS_ID)
+    db.session.add(row)
     return row

@@ -86,7 +86,8 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
     `now` pins the clock for the whole batch; without it, each write of outcomes is stamped
     with its own time.
     """
-    clock: Callable[[], datetime] = utcnow if now is None else (lambda: now)
+    pinned = now
+    clock: Callable[[], datetime] = utcnow if pinned is None else (lambda: pinned)
     now = clock()
     report = BatchReport()
     claimed = claim(ids, job_id, now=now)
@@ -126,7 +127,8 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
     _settle_without_provider(settled, suppressed, in_app, report, now)
     _write(settled, report, now)
 
-    _send_and_record(current_app._get_current_object(), to_send, report, clock)
+    # Flask types current_app as the app itself; it is a proxy, and the sending threads need the app.
+    _send_and_record(current_app._get_current_object(), to_send, report, clock)  # type: ignore[attr-defined]
     return report
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -122,7 +123,7 @@ def monitor_page(user: User, filters: MonitorFilters, *, zone: ZoneInfo, before:
             Notification.group_id <= group_id,
             sa.or_(Notification.group_id < group_id, Notification.user_id < user_id),
         )
-    keys = [tuple(key) for key in db.session.execute(stmt)]
+    keys = [(group_id, user_id) for group_id, user_id in db.session.execute(stmt)]
     messages = _messages(keys[:PAGE_SIZE])
     next_before = messages[-1].channels[0].id if len(keys) > PAGE_SIZE and messages else None
     return MonitorPage(messages, next_before)
@@ -240,7 +241,7 @@ def group_progress(group: NotificationGroup) -> GroupProgress:
         ).all()
     )
 
-    def total_of(statuses) -> int:
+    def total_of(statuses: Iterable[Status]) -> int:
         return sum(counts.get(s, 0) for s in statuses)
 
     return GroupProgress(

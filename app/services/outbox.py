@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
@@ -45,7 +45,9 @@ from app.services.rendering import (
 from app.services.send_times import check_schedule_time
 from app.services.template_fields import fields_for, label_for, missing_value_message
 from app.services.transitions import record_events
-from app.vocabulary import Channel, NotificationType, Priority, Role
+from app.vocabulary import Channel, NotificationType, Priority, Role, Vocabulary
+
+V = TypeVar("V", bound=Vocabulary)
 
 ALL_MY_PATIENTS = "all_my_patients"  # a practitioner's own active patients
 ALL_PATIENTS = "all_patients"  # every active patient (admins only)
@@ -259,7 +261,7 @@ def _build_rows(
                 key = f"data.{exc.field}" if exc.field else "template" if checked.template_key else "body"
                 errors.setdefault(key, message[:1].upper() + message[1:])
                 continue
-            if not choice.deliverable:
+            if choice.suppressed_reason is not None:
                 reasons[len(rows)] = choice.suppressed_reason
             rows.append(
                 {
@@ -384,7 +386,7 @@ def _default_priority(type_: NotificationType, recipient_count: int) -> Priority
     return Priority.LOW if recipient_count > 1 else Priority.NORMAL
 
 
-def _enum_or_error(enum_cls, raw: Any, field_name: str, noun: str, errors: dict[str, str]):
+def _enum_or_error(enum_cls: type[V], raw: Any, field_name: str, noun: str, errors: dict[str, str]) -> V | None:
     try:
         return enum_cls(raw)
     except ValueError:
@@ -463,7 +465,7 @@ def _check_recipients(sender: User | None, request: SendRequest, errors: dict[st
     if not_ids:
         errors["recipients"] = f"Unknown patient id(s): {', '.join(not_ids[:20])}"
         return []
-    ids = list(dict.fromkeys(as_id(i) for i in raw_ids))
+    ids = list(dict.fromkeys(i for i in map(as_id, raw_ids) if i is not None))
     stmt = (
         sa.select(User)
         .where(User.id.in_(ids))
@@ -543,7 +545,7 @@ def _replay(sender_id: int | None, key: str, fingerprint: str) -> SendResult | N
 
 
 def _result_of(group_id: int, *, created: bool) -> SendResult:
-    group = db.session.get(NotificationGroup, group_id)
+    group = db.session.get_one(NotificationGroup, group_id)
     rows = db.session.execute(
         sa.select(Notification, User.name)
         .join(User, User.id == Notification.user_id)

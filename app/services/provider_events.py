@@ -39,6 +39,7 @@ from app.models.webhook_receipt import ReceiptKind
 from app.services import audit
 from app.services.contact import normalise_phone
 from app.services.errors import ValidationError
+from app.services.row_counts import changed_rows
 from app.services.transitions import change_status
 from app.services.webhook_receipts import first_receipt
 from app.vocabulary import Channel
@@ -261,7 +262,7 @@ def forget_early_receipts(*, now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - EARLY_RECEIPT_RETENTION
     result = db.session.execute(sa.delete(EarlyReceipt).where(EarlyReceipt.received_at < cutoff))
     db.session.commit()
-    return result.rowcount
+    return changed_rows(result)
 
 
 def _keep(receipts: list[dict[str, Any]]) -> list[int]:

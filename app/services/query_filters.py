@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import QueryableAttribute
 
 from app.extensions import db
 from app.models.notification import Notification
@@ -29,7 +30,7 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
-def older_than(stmt: sa.Select, when: sa.ColumnElement[datetime], key: sa.ColumnElement[int],
+def older_than(stmt: sa.Select, when: QueryableAttribute[datetime], key: QueryableAttribute[int],
                before: int | None) -> sa.Select:
     """`stmt`'s rows after row `before` in a newest-first order on (`when`, `key`): a keyset, so
     a page deep in a long listing is one index range, not a count of the rows before it."""
@@ -44,7 +45,7 @@ def recipient_matches(search: str) -> sa.ColumnElement[bool]:
     return person_matches(Notification.user_id, search)
 
 
-def person_matches(user_id: sa.ColumnElement[int | None], search: str, *,
+def person_matches(user_id: QueryableAttribute[int | None], search: str, *,
                    by_email: bool = False) -> sa.ColumnElement[bool]:
     """Whether the user the `user_id` column names is the one `search` names: digits are a user
     id; anything else is part of a name (or, `by_email`, of an email), whatever its case.

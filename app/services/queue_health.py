@@ -149,7 +149,7 @@ def _safe_description(job: Job) -> str:
     """
     description = job.description or ""
     try:
-        func_name = job.func_name
+        func_name = job.func_name or ""
     except Exception:  # an unreadable payload: the description is all there is
         return description.split("(", 1)[0]
     if not description or description.startswith(f"{func_name}("):

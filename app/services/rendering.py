@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 
@@ -58,7 +58,7 @@ _text_env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=
 
 
 @lru_cache(maxsize=512)
-def _compile(source: str):
+def _compile(source: str) -> Template:
     return _text_env.from_string(source)
 
 

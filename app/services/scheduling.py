@@ -163,7 +163,7 @@ def _reschedule(user: User, items: Sequence[Notification], when: datetime | str,
 _ONE_CHANNEL = {AuditAction.NOTIFICATION_CANCELLED, AuditAction.NOTIFICATION_RESCHEDULED}
 
 
-def _record(user: User, items: Sequence[Notification], action: AuditAction, **detail) -> None:
+def _record(user: User, items: Sequence[Notification], action: AuditAction, **detail: audit.DetailValue) -> None:
     """One record per cancel or reschedule, even when it was too late to change anything: the
     attempt is the staff member's action either way."""
     first = items[0]

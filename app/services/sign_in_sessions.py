@@ -26,6 +26,7 @@ from app.clock import utcnow
 from app.extensions import db, get_redis
 from app.models.login_session import LoginSession
 from app.models.user import User
+from app.services.row_counts import changed_rows
 from app.vocabulary import Role
 
 log = logging.getLogger(__name__)
@@ -103,9 +104,9 @@ def end_all_sessions(user_id: int, reason: str, *, keep_token: str | None = None
     stmt = sa.update(LoginSession).where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
     if keep_token:
         stmt = stmt.where(LoginSession.token_hash != _digest(keep_token))
-    ended = db.session.execute(
+    ended = changed_rows(db.session.execute(
         stmt.values(ended_at=utcnow(), end_reason=reason).execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     db.session.commit()
     announce_ended(user_id)
     return ended
@@ -126,7 +127,7 @@ def forget_old_sessions(*, now: datetime | None = None) -> int:
         sa.and_(LoginSession.ended_at.is_(None), LoginSession.last_seen_at < cutoff - longest_idle),
     )))
     db.session.commit()
-    return result.rowcount
+    return changed_rows(result)
 
 
 def announce_ended(user_id: int) -> None:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 from app.clock import utcnow
@@ -185,6 +186,6 @@ def _limits() -> list:
     ]
 
 
-def _script(source: str):
+def _script(source: str) -> Script:
     """Runs by its SHA-1 (EVALSHA), loading it into Redis only when Redis does not know it."""
     return get_redis().register_script(source)

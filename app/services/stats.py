@@ -20,7 +20,7 @@ given up on. A message sent and then bounced counts once, as a failure.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -155,7 +155,7 @@ def delivery_stats(first: date, last: date, zone: ZoneInfo) -> StatsReport:
                        failure_reasons=_failure_reasons(starts, ends), totals=totals)
 
 
-def _outcomes_by_channel(starts, ends) -> dict[Channel, tuple[int, int]]:
+def _outcomes_by_channel(starts: datetime | None, ends: datetime | None) -> dict[Channel, tuple[int, int]]:
     """Per channel: how many notifications reached an outcome in the period, and how many of
     them failed (each notification once, however many events it had)."""
     failed = sa.case((NotificationEvent.kind == EventKind.FAILED, NotificationEvent.notification_id))
@@ -205,7 +205,8 @@ def _counts_by_day(days: list[date], zone: ZoneInfo) -> dict[tuple[Channel, int]
     return found
 
 
-def _failure_reasons(starts, ends, limit: int = TOP_REASONS) -> list[FailureReason]:
+def _failure_reasons(starts: datetime | None, ends: datetime | None,
+                     limit: int = TOP_REASONS) -> list[FailureReason]:
     """The commonest reasons notifications failed: the provider's error, else the event's detail."""
     reason = sa.func.coalesce(NotificationEvent.error, NotificationEvent.detail)
     stmt = (

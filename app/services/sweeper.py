@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -94,7 +96,7 @@ def sweep(*, now: datetime | None = None, recover_lapsed: bool = True) -> SweepR
     return report
 
 
-def _by_priority(rows) -> dict[Priority, list[int]]:
+def _by_priority(rows: Sequence[sa.Row[*tuple[Any, ...]]]) -> dict[Priority, list[int]]:
     grouped: dict[Priority, list[int]] = defaultdict(list)
     for row in rows:
         grouped[Priority(row.priority)].append(row.id)

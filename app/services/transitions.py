@@ -26,6 +26,7 @@ from app.extensions import db
 from app.models.notification import EventKind, Notification, NotificationEvent
 from app.models.status import PENDING, Status, sources_of
 from app.services import lease
+from app.services.row_counts import changed_rows
 
 CHUNK = 2000  # ids per statement: well under every database's bound-parameter limit
 CLAIMED = Status.SENDING  # what a claim moves rows to, and where their outcomes come from
@@ -100,7 +101,7 @@ def write_outcomes(
               for outcome in outcomes]
     result = db.session.execute(stmt, params)
     applied: Sequence[Mapping[str, Any]] = outcomes
-    if result.rowcount != len(outcomes):
+    if changed_rows(result) != len(outcomes):
         # A row left `sending` meanwhile: the sweeper took it back from a job that overran.
         # The rows that took an outcome are those stamped now with the status it set.
         found = dict(

@@ -30,6 +30,7 @@ from app.models.user import RecoveryCode, User
 from app.services import audit
 from app.services.clinic_settings import current_settings
 from app.services.errors import Conflict, Forbidden, ValidationError
+from app.services.row_counts import changed_rows
 from app.services.sealed_secrets import seal, unseal
 from app.vocabulary import Role
 
@@ -190,12 +191,12 @@ def _use_authenticator_code(user: User, code: str) -> bool:
     step = _matching_step(secret, code, after=user.totp_last_step) if secret else None
     if step is None:
         return False
-    moved = db.session.execute(
+    moved = changed_rows(db.session.execute(
         sa.update(User)
         .where(User.id == user.id, sa.or_(User.totp_last_step.is_(None), User.totp_last_step < step))
         .values(totp_last_step=step)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     db.session.commit()
     return moved == 1
 
@@ -210,10 +211,10 @@ def _use_recovery_code(user: User, code: str) -> bool:
             _recovery_hasher.verify(row.code_hash, code)
         except (VerificationError, InvalidHashError):
             continue
-        used = db.session.execute(
+        used = changed_rows(db.session.execute(
             sa.update(RecoveryCode).where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
             .values(used_at=utcnow()).execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         db.session.commit()
         return used == 1
     return False

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.clock import utcnow
 from app.extensions import db
 from app.models.webhook_receipt import ReceiptKind, WebhookReceipt
+from app.services.row_counts import changed_rows
 
 
 def first_receipt(kind: ReceiptKind, key: str) -> bool:
@@ -46,4 +47,4 @@ def forget_expired_receipts(*, now: datetime | None = None) -> int:
         )
     )
     db.session.commit()
-    return result.rowcount
+    return changed_rows(result)

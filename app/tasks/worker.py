@@ -14,13 +14,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from types import FrameType
 from typing import Any
 
 from flask import Flask
 from redis import Redis
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 from rq.exceptions import StopRequested
+from rq.job import Job
 
 from app.services.queues import ALL_QUEUES
 from app.services.scheduler import SchedulerThread
@@ -77,11 +80,11 @@ class AppWorker(SimpleWorker):
         self.log.addFilter(self._outage)
         self._stopping = False
 
-    def execute_job(self, job, queue):
+    def execute_job(self, job: Job, queue: Queue) -> None:
         with self.flask_app.app_context():
             return super().execute_job(job, queue)
 
-    def work(self, burst: bool = False, **options: Any) -> bool:
+    def work(self, burst: bool = False, *args: Any, **options: Any) -> bool:
         """Run jobs until stopped; a lasting worker also runs the scheduler thread, which
         schedules and sweeps while it holds the scheduler lock (one worker at a time).
 
@@ -90,7 +93,7 @@ class AppWorker(SimpleWorker):
         """
         if burst:
             try:
-                return super().work(burst=True, **options)
+                return super().work(True, *args, **options)
             finally:
                 self._close_resources()
         scheduler = SchedulerThread(self.flask_app)
@@ -98,7 +101,7 @@ class AppWorker(SimpleWorker):
         worked = False
         try:
             while True:
-                worked = super().work(burst=False, **options) or worked
+                worked = super().work(False, *args, **options) or worked
                 if self._stopping or not self._wait_for_redis():
                     return worked
                 log.info("worker %s: resuming after Redis came back", self.name)
@@ -106,7 +109,7 @@ class AppWorker(SimpleWorker):
             scheduler.stop()
             self._close_resources()
 
-    def heartbeat(self, timeout: int | None = None, pipeline=None):
+    def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
         """Also registers the worker again when Redis lost it (restarted empty, failed over)."""
         if pipeline is None and not self.connection.exists(self.key):
             self._register_again()
@@ -114,12 +117,12 @@ class AppWorker(SimpleWorker):
         if pipeline is None:
             self._outage.ended()
 
-    def request_stop(self, signum, frame):
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
         """Note the stop: RQ's loop ends the same way when Redis fails it, and then resumes."""
         self._stopping = True
         super().request_stop(signum, frame)
 
-    def teardown(self):
+    def teardown(self) -> None:
         # Redis may be the reason the loop ended: its registration then lapses by itself.
         with contextlib.suppress(RedisError):
             super().teardown()

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_url, login_user, logout_user
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.extensions import limiter, login_manager
 from app.forms.account import TwoFactorCodeForm
@@ -36,7 +37,7 @@ def load_user(token: str) -> User | None:
 
 
 @login_manager.unauthorized_handler
-def sign_in_first() -> Response:
+def sign_in_first() -> BaseResponse:
     """Off to sign in, then back. An htmx request (a page polling after its sign-in ended) moves
     the whole page there, instead of swapping the sign-in form into a part of it."""
     if POLL_HEADER not in request.headers:  # the page a person opens next says it, once
@@ -88,7 +89,7 @@ def login():
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
 
 
-def _remember_device(response: Response, cookie: str | None) -> None:
+def _remember_device(response: BaseResponse, cookie: str | None) -> None:
     """This browser now counts as known for the account: failures elsewhere do not block it."""
     if cookie:
         response.set_cookie(

@@ -6,6 +6,7 @@ import segno
 from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.forms.account import TwoFactorCodeForm
 from app.services import two_factor
@@ -25,7 +26,7 @@ def register(app: Flask) -> None:
     app.before_request(set_up_first)
 
 
-def set_up_first() -> Response | None:
+def set_up_first() -> BaseResponse | None:
     """Send staff whom the clinic requires to use two-factor sign-in, and who have not set it up,
     to its set-up page from every other page (htmx requests move the whole page there)."""
     if request.endpoint in OPEN_BEFORE_SET_UP or not current_user.is_authenticated:
