@@ -45,6 +45,7 @@ import sqlalchemy as sa  # noqa: E402
 from redis import Redis  # noqa: E402
 
 from bench.fake_process import FakeProviders  # noqa: E402
+from tests.faults.servers import spawn_worker  # noqa: E402
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # the app's own format
 PENDING = ("scheduled", "queued", "sending")
@@ -604,22 +605,10 @@ def worker_env(settings: dict[str, Any]) -> dict[str, str]:
 
 def start_workers(count: int, env: dict[str, str], run: Run) -> list[subprocess.Popen]:
     workers = []
-    for i in range(count):
-        log_path = run.tmp / f"worker-{i}.log"
+    for _ in range(count):
+        log_path = run.tmp / f"worker-{len(run.worker_logs)}.log"
         run.worker_logs.append(log_path)
-        with open(log_path, "wb") as log:
-            workers.append(
-                subprocess.Popen(
-                    [sys.executable, str(ROOT / "worker.py")],
-                    cwd=ROOT,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    # Its own process group, so the scheduler process it forks goes with it.
-                    start_new_session=True,
-                )
-            )
+        workers.append(spawn_worker(env, log_path))
     return workers
 
 

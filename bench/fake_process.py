@@ -3,7 +3,8 @@
 A real provider's CPU is not ours: with the fake in the benchmark's own process, its handler
 threads would compete with the worker for the GIL (and on 2 cores for the CPU) and the
 figures would say more about the fake than about the pipeline. The parent talks to the child
-over a pipe: settings at start, then `received` / `reset` / `stop`.
+over a pipe: settings at start, then `received` / `reset` / `stats` / `stop`, and the fault
+controls a benchmark may call (`CONTROLS`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import sys
 from typing import Any
 
 KINDS = ("twilio", "sendgrid")
+# FakeState methods the parent may call in the child: faults and latency, nothing else.
+CONTROLS = frozenset({"fail_next", "fail_for", "fail_randomly", "set_latency"})
 
 
 def _make(kind: str):
@@ -46,7 +49,7 @@ def _serve(kinds: tuple[str, ...], conn) -> None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115
         while True:
             try:
-                command, kind = conn.recv()
+                command, kind, *call = conn.recv()
             except EOFError:  # the parent went away: stop serving
                 break
             if command == "stop":
@@ -55,6 +58,10 @@ def _serve(kinds: tuple[str, ...], conn) -> None:
                 conn.send(fakes[kind].received)
             elif command == "reset":
                 fakes[kind].reset()
+                conn.send(None)
+            elif command in CONTROLS:
+                args, kwargs = call
+                getattr(fakes[kind], command)(*args, **kwargs)
                 conn.send(None)
             elif command == "stats":
                 conn.send(
@@ -113,6 +120,13 @@ class FakeProviders:
     def stats(self, kind: str) -> dict[str, int]:
         self._conn.send(("stats", kind))
         return self._conn.recv()
+
+    def control(self, kind: str, method: str, *args: Any, **kwargs: Any) -> None:
+        """Call one of the fake's fault or latency controls (`CONTROLS`) in the child."""
+        if method not in CONTROLS:
+            raise ValueError(f"{method!r} is not a fault control")
+        self._conn.send((method, kind, args, kwargs))
+        self._conn.recv()
 
     def stop(self) -> None:
         if self._process is None:

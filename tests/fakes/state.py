@@ -57,6 +57,10 @@ class FakeState:
         """Fail deliveries to `recipient` with `kind`, for ever unless `times` is given."""
         self._faults.fail_for(recipient, kind, times, **options)
 
+    def fail_randomly(self, mix: dict[str, tuple[float, dict[str, Any]]], seed: int | None = None) -> None:
+        """Fail each delivery without a queued fault with a kind drawn from `mix` at its share."""
+        self._faults.fail_randomly(mix, seed)
+
     def set_latency(self, seconds: float) -> None:
         """Delay every answer by `seconds`."""
         self._latency = seconds

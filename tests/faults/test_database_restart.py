@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models.status import Status
 from tests import factories
 from tests.conftest import base_settings
-from tests.faults.conftest import STARTUP_SECONDS, wait_for
+from tests.faults.servers import STARTUP_SECONDS, wait_for
 
 PATIENTS = 24
 DOWN_SECONDS = 4

@@ -8,7 +8,7 @@ from collections import Counter
 
 from app.models.status import Status
 from tests import factories
-from tests.faults.conftest import STARTUP_SECONDS, wait_for
+from tests.faults.servers import STARTUP_SECONDS, wait_for
 
 PATIENTS = 30
 SENDING_SLOTS = 2

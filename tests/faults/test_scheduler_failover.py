@@ -12,7 +12,7 @@ from redis import Redis
 from app.models.status import Status
 from app.services.scheduler import SCHEDULER_LOCK
 from tests import factories
-from tests.faults.conftest import STARTUP_SECONDS, wait_for
+from tests.faults.servers import STARTUP_SECONDS, wait_for
 
 LATENESS_BOUND = timedelta(seconds=15)  # lock lapse (2 s) + a tick + a job's pickup, with room for load
 
