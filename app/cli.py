@@ -8,6 +8,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from app.clock import utcnow
 from app.services.accounts import create_user, find_user_by_email
 from app.services.errors import ServiceError, ValidationError
 from app.services.input_rules import as_id
@@ -93,7 +94,9 @@ def templates_command():
 @with_appcontext
 def send_command(recipients, type_, channels, title, body, data_json, scheduled_at, idempotency_key, sender_email):
     """Send a notification from the shell, through the same pipeline as the dashboard."""
-    from app.services.outbox import ALL_PATIENTS, SendRequest, create_send
+    from app.schemas import read
+    from app.schemas.send import ALL_PATIENTS, SendRequest
+    from app.services.outbox import create_send
 
     data = _json_object(data_json)
     sender = None
@@ -114,12 +117,12 @@ def send_command(recipients, type_, channels, title, body, data_json, scheduled_
             ids.append(user_id)
         else:
             raise click.ClickException(f"--to takes a patient's email, id or 'all', not {recipient[:80]!r}")
-    request = SendRequest(
-        type=type_, recipient_ids=ids, recipient_group=group, channels=list(channels) or None,
-        template_key=None if body else type_, title=title, body=body, data=data,
-        scheduled_at=scheduled_at, idempotency_key=idempotency_key,
-    )
     try:
+        request = read(SendRequest, dict(
+            type=type_, recipient_ids=ids, recipient_group=group, channels=list(channels) or None,
+            template_key=None if body else type_, title=title, body=body, data=data,
+            scheduled_at=scheduled_at, idempotency_key=idempotency_key,
+        ), context={"now": utcnow()})
         result = create_send(sender, request)
     except ServiceError as error:
         _fail(error)

@@ -432,7 +432,8 @@ def run_naive(
     from app.extensions import db
     from app.models.notification import Notification, NotificationGroup
     from app.models.user import User
-    from app.services.outbox import SendRequest, create_send
+    from app.schemas.send import SendRequest
+    from app.services.outbox import create_send
     from app.services.queues import ALL_QUEUES
     from bench import naive
 
@@ -515,7 +516,8 @@ def run_ours(
     """One group send to every patient, delivered by the real worker."""
     from app.extensions import db
     from app.models.user import User
-    from app.services.outbox import ALL_MY_PATIENTS, SendRequest, create_send
+    from app.schemas.send import ALL_MY_PATIENTS, SendRequest
+    from app.services.outbox import create_send
     from app.services.queues import ALL_QUEUES
     from app.tasks.worker import build_worker
 

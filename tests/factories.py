@@ -21,6 +21,8 @@ from app.extensions import db
 from app.models.notification import Notification
 from app.models.status import Status
 from app.models.user import Device, User
+from app.schemas import read
+from app.schemas.send import SendRequest
 from app.services import lease, outbox
 from app.services.accounts import hash_password
 from app.vocabulary import Role
@@ -128,10 +130,10 @@ def create_send(
     every notification of the send is then put in that status (the result still says what the
     outbox answered).
     """
-    request = outbox.SendRequest(
+    request = read(SendRequest, dict(
         type=type, recipient_ids=[r.id for r in recipients], channels=None if channels is None else list(channels),
         title=title, body=body, **fields,
-    )
+    ))
     result = outbox.create_send(sender, request, now=now)
     if status is not None:
         put_in_status(notifications_of(result), status)

@@ -21,10 +21,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.clock import utcnow
 from app.forms.rules import plausible_date, printable, printable_text
 from app.models.status import Status
+from app.schemas import read
+from app.schemas.send import ALL_MY_PATIENTS, ALL_PATIENTS, TITLE_MAX, SendRequest
 from app.services.input_rules import as_id
-from app.services.outbox import ALL_MY_PATIENTS, ALL_PATIENTS, TITLE_MAX, SendRequest
 from app.services.template_fields import fields_for
 from app.vocabulary import Channel, NotificationType
 
@@ -108,9 +110,12 @@ class ComposeForm(FlaskForm):
         return values
 
     def send_request(self, zone: tzinfo) -> SendRequest:
-        """What the form asks for, as far as its fields parsed (the outbox checks the rest).
+        """What the form asks for, as far as its fields parsed, read as the one send schema.
 
         The date and time are read in `zone`, the practitioner's.
+
+        Raises:
+            ValidationError: what the schema refuses, by the schema's field names.
         """
         one = self.recipient_mode.data == ONE_PATIENT
         use_template = self.content_mode.data == "template"
@@ -118,7 +123,7 @@ class ComposeForm(FlaskForm):
         scheduled_at = None
         if self.scheduling and self.send_date.data and self.send_time.data and not self.send_date.errors:
             scheduled_at = datetime.combine(self.send_date.data, self.send_time.data, tzinfo=zone)
-        return SendRequest(
+        return read(SendRequest, dict(
             type=self.type.data,
             recipient_ids=[patient_id] if one and patient_id is not None else [],
             recipient_group=None if one else self.recipient_mode.data,
@@ -129,7 +134,7 @@ class ComposeForm(FlaskForm):
             data=self.data_values() if use_template else {},
             scheduled_at=scheduled_at,
             idempotency_key=self.idempotency_key.data or None,
-        )
+        ), context={"now": utcnow()})
 
 
 class RescheduleForm(FlaskForm):

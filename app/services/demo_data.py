@@ -10,8 +10,9 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models.user import User
+from app.schemas.send import ALL_MY_PATIENTS, SendRequest
 from app.services.accounts import add_device, create_user
-from app.services.outbox import ALL_MY_PATIENTS, SendRequest, create_send
+from app.services.outbox import create_send
 from app.services.templates import install_default_templates
 from app.vocabulary import Role
 

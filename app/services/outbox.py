@@ -1,7 +1,8 @@
 """Creating notifications: the outbox half of the delivery pipeline.
 
 `create_send` is the one way anything is sent, whoever asks (compose page, API, CLI,
-reminders). It validates the whole request first, resolves each patient's channels, renders
+reminders). The request comes read by its schema (`app.schemas.send`); the outbox checks what
+needs the clock, the clinic's limits or the database, resolves each patient's channels, renders
 each channel's text in the patient's language, and writes one row per patient x channel with
 its first event in a single transaction. Only after the commit does it put jobs on Redis: the
 database is the source of truth and Redis only carries work, so a send that was accepted is
@@ -10,12 +11,10 @@ never lost, and one that was refused left nothing behind.
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -29,51 +28,21 @@ from app.models.notification import EventKind, Notification, NotificationGroup, 
 from app.models.status import Status
 from app.models.template import Template
 from app.models.user import Device, User
+from app.schemas.send import ALL_MY_PATIENTS, TITLE_MAX, SendRequest
 from app.services import audit, idempotency, lease
 from app.services.channel_choice import choose_channels
 from app.services.composing import composer_for_content, template_context
 from app.services.enqueueing import DeliveryJob, enqueue_jobs
 from app.services.errors import Forbidden, ValidationError
-from app.services.input_rules import CONTROL_CHARACTERS, as_id, has_control_characters
 from app.services.queues import QUEUE_FOR_PRIORITY
 from app.services.rendering import (
-    RESERVED_DATA_KEYS,
     Composer,
     FreeText,
     RenderError,
 )
 from app.services.send_times import check_schedule_time
-from app.services.template_fields import fields_for, label_for, missing_value_message
 from app.services.transitions import record_events
-from app.vocabulary import Channel, NotificationType, Priority, Role, Vocabulary
-
-V = TypeVar("V", bound=Vocabulary)
-
-ALL_MY_PATIENTS = "all_my_patients"  # a practitioner's own active patients
-ALL_PATIENTS = "all_patients"  # every active patient (admins only)
-RECIPIENT_GROUPS = (ALL_MY_PATIENTS, ALL_PATIENTS)
-
-TITLE_MAX = 200
-DATA_MAX_BYTES = 4096
-DATA_VALUE_MAX = 500  # characters in one template value (a time, a medicine, a note)
-_DATA_KEY = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
-
-
-@dataclass(frozen=True)
-class SendRequest:
-    """What a caller asks for. Plain values: forms, JSON and the CLI all fill it the same way."""
-
-    type: str
-    recipient_ids: Sequence[int] = ()
-    recipient_group: str | None = None
-    channels: Sequence[str] | None = None  # None: each patient's preferences
-    template_key: str | None = None  # use the stored templates of this type...
-    title: str = ""  # ...or this free text
-    body: str = ""
-    data: Mapping[str, Any] = field(default_factory=dict)
-    scheduled_at: datetime | str | None = None  # aware, or ISO 8601 with an offset
-    priority: str | None = None
-    idempotency_key: str | None = None
+from app.vocabulary import Channel, NotificationType, Priority, Role
 
 
 @dataclass(frozen=True)
@@ -124,7 +93,7 @@ def create_send(sender: User | None, request: SendRequest, *, now: datetime | No
         raise Forbidden("Patients cannot send notifications")
     sender_id = sender.id if sender else None
     fingerprint = _fingerprint(request)
-    if request.idempotency_key and idempotency.is_valid_key(request.idempotency_key):  # else refused below
+    if request.idempotency_key:
         earlier = _replay(sender_id, request.idempotency_key, fingerprint)
         if earlier is not None:
             return earlier
@@ -310,72 +279,30 @@ def _users_with_push_devices(user_ids: Sequence[int]) -> set[int]:
 
 
 def _validate(sender: User | None, request: SendRequest, now: datetime) -> _Validated:
+    """The rules a request cannot check alone: the clock, the clinic's limits, the database."""
     errors: dict[str, str] = {}
-    config = current_app.config
-
-    type_ = _enum_or_error(NotificationType, request.type, "type", "notification type", errors)
-    channels: list[Channel] | None = None
-    if request.channels is not None:
-        if not request.channels:
-            errors["channels"] = "Choose at least one channel, or the patient's preferences"
-        else:
-            channels = []
-            for raw in request.channels:
-                channel = _enum_or_error(Channel, raw, "channels", "channel", errors)
-                if channel is not None:
-                    channels.append(channel)
-
-    priority = None
-    if request.priority:
-        priority = _enum_or_error(Priority, request.priority, "priority", "priority", errors)
-
-    free_text, template_key = None, None
-    if request.template_key:
-        template_key = _enum_or_error(NotificationType, request.template_key, "template", "template", errors)
-        if template_key is not None and not db.session.scalar(
-            sa.select(sa.exists().where(Template.key == template_key))
-        ):
-            errors["template"] = f"There are no templates for {template_key.label.lower()} yet"
+    free_text = None
+    if request.template_key is not None:
+        if not db.session.scalar(sa.select(sa.exists().where(Template.key == request.template_key))):
+            errors["template_key"] = f"There are no templates for {request.template_key.label.lower()} yet"
+    elif len(request.body) > (limit := current_app.config["MAX_BODY_CHARS"]):
+        errors["body"] = f"The message is {len(request.body)} characters; the limit is {limit}"
     else:
-        title = _text_or_error(request.title, "title", errors, multiline=False)
-        body = _text_or_error(request.body, "body", errors, multiline=True)
-        if "body" not in errors and not body:
-            errors["body"] = "Write a message, or choose a template"
-        elif "body" not in errors and len(body) > config["MAX_BODY_CHARS"]:
-            errors["body"] = (
-                f"The message is {len(body)} characters; the limit is {config['MAX_BODY_CHARS']}"
-            )
-        if "title" not in errors and len(title) > TITLE_MAX:
-            errors["title"] = f"The title is {len(title)} characters; the limit is {TITLE_MAX}"
-        if type_ is not None and "body" not in errors and "title" not in errors:
-            free_text = FreeText(title or type_.label, body)
-
-    data = _check_data(request.data, errors)
-    if template_key is not None:
-        _check_required_data(template_key, data, errors)
+        free_text = FreeText(request.title or request.type.label, request.body)
     scheduled_at = check_schedule_time(request.scheduled_at, now, errors)
-
-    key = request.idempotency_key
-    if key is not None and not idempotency.is_valid_key(key):
-        errors["idempotency_key"] = idempotency.KEY_RULE
-
     recipients = _check_recipients(sender, request, errors)
-
     if errors:
         raise ValidationError(errors)
-    assert type_ is not None
-    if priority is None:
-        priority = _default_priority(type_, len(recipients))
     return _Validated(
-        type=type_,
-        channels=channels,
-        priority=priority,
+        type=request.type,
+        channels=request.channels,
+        priority=request.priority or _default_priority(request.type, len(recipients)),
         free_text=free_text,
-        template_key=template_key,
-        data=data,
+        template_key=request.template_key,
+        data=dict(request.data),
         scheduled_at=scheduled_at,
         recipients=recipients,
-        idempotency_key=key or None,
+        idempotency_key=request.idempotency_key,
     )
 
 
@@ -386,86 +313,14 @@ def _default_priority(type_: NotificationType, recipient_count: int) -> Priority
     return Priority.LOW if recipient_count > 1 else Priority.NORMAL
 
 
-def _enum_or_error(enum_cls: type[V], raw: Any, field_name: str, noun: str, errors: dict[str, str]) -> V | None:
-    try:
-        return enum_cls(raw)
-    except ValueError:
-        choices = ", ".join(m.value for m in enum_cls)
-        errors[field_name] = f"Unknown {noun} {str(raw)[:40]!r}; choose one of: {choices}"
-        return None
-
-
-def _text_or_error(raw: Any, field_name: str, errors: dict[str, str], *, multiline: bool) -> str:
-    """Free text, stripped; anything else, or text with control characters, is an error."""
-    if raw is None:
-        return ""
-    if not isinstance(raw, str):
-        errors[field_name] = "Give this as text"
-        return ""
-    if has_control_characters(raw, multiline=multiline):
-        errors[field_name] = CONTROL_CHARACTERS
-        return ""
-    return raw.strip()
-
-
-def _check_data(data: Any, errors: dict[str, str]) -> dict[str, Any]:
-    """Template values: named like variables, plain values, text short and printable.
-
-    A value's problem is reported under `data.<name>`, so a form can show it at its field.
-    """
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        errors["data"] = "Data must be an object of names to values"
-        return {}
-    clean: dict[str, Any] = {}
-    for key, value in data.items():
-        if not isinstance(key, str) or not _DATA_KEY.match(key) or key in RESERVED_DATA_KEYS:
-            errors["data"] = f"{str(key)[:40]!r} cannot be a data field name"
-            return {}
-        if value is not None and not isinstance(value, str | int | float | bool):
-            errors[f"data.{key}"] = f"“{label_for(key)}” must be text, a number or true/false"
-            continue
-        if isinstance(value, str) and len(value) > DATA_VALUE_MAX:
-            errors[f"data.{key}"] = (
-                f"“{label_for(key)}” is {len(value)} characters; the limit is {DATA_VALUE_MAX}"
-            )
-            continue
-        if isinstance(value, str) and has_control_characters(value):
-            errors[f"data.{key}"] = f"“{label_for(key)}”: {CONTROL_CHARACTERS.lower()}"
-            continue
-        clean[key] = value
-    if any(key.startswith("data") for key in errors):
-        return {}
-    if len(json.dumps(clean, ensure_ascii=False).encode()) > DATA_MAX_BYTES:
-        errors["data"] = f"Data is larger than {DATA_MAX_BYTES} bytes"
-        return {}
-    return clean
-
-
-def _check_required_data(template_key: NotificationType, data: Mapping[str, Any], errors: dict[str, str]) -> None:
-    """Every value the type's templates need, named as the compose form labels it."""
-    for field_ in fields_for(template_key.value):
-        if field_.required and f"data.{field_.name}" not in errors and not str(data.get(field_.name) or "").strip():
-            errors[f"data.{field_.name}"] = missing_value_message(field_.name)
-
-
 def _check_recipients(sender: User | None, request: SendRequest, errors: dict[str, str]) -> list[User]:
     max_recipients = current_app.config["MAX_RECIPIENTS"]
     if request.recipient_group:
         return _group_recipients(sender, request.recipient_group, errors)
-    raw_ids = list(request.recipient_ids or ())
-    if not raw_ids:
-        errors["recipients"] = "Choose at least one patient"
-        return []
-    if len(raw_ids) > max_recipients:
+    ids = request.recipient_ids
+    if len(ids) > max_recipients:
         errors["recipients"] = f"At most {max_recipients} recipients per send"
         return []
-    not_ids = [str(i)[:30] for i in raw_ids if as_id(i) is None]
-    if not_ids:
-        errors["recipients"] = f"Unknown patient id(s): {', '.join(not_ids[:20])}"
-        return []
-    ids = list(dict.fromkeys(i for i in map(as_id, raw_ids) if i is not None))
     stmt = (
         sa.select(User)
         .where(User.id.in_(ids))
@@ -505,12 +360,8 @@ def _group_recipients(sender: User | None, group: str, errors: dict[str, str]) -
             errors["recipients"] = "Only a practitioner has 'my patients'"
             return []
         stmt = stmt.where(User.practitioner_id == sender.id)
-    elif group == ALL_PATIENTS:
-        if sender is not None and sender.role is not Role.ADMIN:
-            errors["recipients"] = "Only an admin can send to every patient"
-            return []
-    else:
-        errors["recipients"] = f"Unknown group {group[:40]!r}; choose one of: {', '.join(RECIPIENT_GROUPS)}"
+    elif sender is not None and sender.role is not Role.ADMIN:
+        errors["recipients"] = "Only an admin can send to every patient"
         return []
     patients = list(db.session.scalars(stmt))
     if not patients:
@@ -525,18 +376,9 @@ def _group_recipients(sender: User | None, group: str, errors: dict[str, str]) -
 
 
 def _fingerprint(request: SendRequest) -> str:
-    return idempotency.fingerprint({
-        "type": request.type,
-        "recipient_ids": sorted({str(i) for i in request.recipient_ids or ()}),
-        "recipient_group": request.recipient_group,
-        "channels": sorted(str(c) for c in request.channels) if request.channels is not None else None,
-        "template_key": request.template_key,
-        "title": (request.title or "").strip(),
-        "body": (request.body or "").strip(),
-        "data": dict(request.data) if isinstance(request.data, Mapping) else request.data,
-        "scheduled_at": str(request.scheduled_at) if request.scheduled_at else None,
-        "priority": request.priority,
-    })
+    asked = request.model_dump(mode="json", exclude={"idempotency_key"})
+    asked["recipient_ids"] = sorted(asked["recipient_ids"])
+    return idempotency.fingerprint(asked)
 
 
 def _replay(sender_id: int | None, key: str, fingerprint: str) -> SendResult | None:

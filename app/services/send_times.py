@@ -24,10 +24,16 @@ def check_schedule_time(raw: datetime | str | None, now: datetime, errors: dict[
     except ValueError as exc:
         errors["scheduled_at"] = str(exc)
         return None
-    if when < now - PAST_TOLERANCE:
-        errors["scheduled_at"] = "The scheduled time is in the past"
-        return None
-    if when > now + FURTHEST_SCHEDULE:
-        errors["scheduled_at"] = "Schedule no more than a year ahead"
+    if problem := schedule_problem(when, now):
+        errors["scheduled_at"] = problem
         return None
     return when if when > now else None
+
+
+def schedule_problem(when: datetime, now: datetime) -> str | None:
+    """Why `when` cannot be a send time at `now`: too far in the past, or too far ahead."""
+    if when < now - PAST_TOLERANCE:
+        return "The scheduled time is in the past"
+    if when > now + FURTHEST_SCHEDULE:
+        return "Schedule no more than a year ahead"
+    return None

@@ -31,6 +31,7 @@ bp = Blueprint("dashboard", __name__)
 AUTOCOMPLETE_LIMIT = 8
 # Where each service error field shows on the compose form (recipients: see _error_field).
 COMPOSE_ERROR_FIELDS = {
+    "recipient_group": "recipient_mode",
     "channels": "channels",
     "type": "type",
     "title": "title",
@@ -62,8 +63,8 @@ def compose():
     general_errors: list[str] = []
     if request.method == "POST":
         form.validate()
-        send_request = form.send_request(current_user.zone)
         try:
+            send_request = form.send_request(current_user.zone)
             if form.errors:
                 validate_send(current_user, send_request)
             else:
@@ -171,7 +172,7 @@ def _place_errors(form: ComposeForm, errors: dict[str, str], data_errors: dict[s
 
 
 def _error_field(form: ComposeForm, key: str) -> str | None:
-    if key == "recipients":
+    if key in ("recipients", "recipient_ids"):
         return "patient_search" if form.recipient_mode.data == ONE_PATIENT else "recipient_mode"
     return COMPOSE_ERROR_FIELDS.get(key)
 

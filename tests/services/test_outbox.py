@@ -9,19 +9,25 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from app.extensions import db
 from app.models import Notification, NotificationEvent, NotificationGroup, Template
 from app.models.status import Status
+from app.schemas import read
+from app.schemas.send import ALL_MY_PATIENTS, SendRequest
 from app.services.errors import Conflict, Forbidden, ValidationError
-from app.services.outbox import ALL_MY_PATIENTS, SendRequest, create_send
+from app.services.outbox import create_send
 from app.vocabulary import Channel, NotificationType, Priority
 from tests import factories
 from tests.conftest import queued_job_ids
 
 
-def free_text(recipients, **fields) -> SendRequest:
+def free_text(recipients, **fields) -> dict:
     values = {"type": "treatment_update", "recipient_ids": [p.id for p in recipients],
               "channels": ["in_app"], "title": "Your next session", "body": "Please rest after Abhyanga."}
     values.update(fields)
-    return SendRequest(**values)
+    return values
 
+
+def send(sender, values: dict, **kwargs):
+    """Read the request as every sender does, then send it."""
+    return create_send(sender, read(SendRequest, values), **kwargs)
 
 
 def count(model) -> int:
@@ -29,7 +35,7 @@ def count(model) -> int:
 
 
 def test_one_row_per_patient_and_channel(practitioner, patient, other_patient):
-    result = create_send(practitioner, free_text([patient, other_patient], channels=["in_app", "email"]))
+    result = send(practitioner, free_text([patient, other_patient], channels=["in_app", "email"]))
     assert result.created
     assert sorted((n.user_id, n.channel) for n in factories.notifications()) == sorted(
         [(patient.id, Channel.IN_APP), (patient.id, Channel.EMAIL),
@@ -39,7 +45,7 @@ def test_one_row_per_patient_and_channel(practitioner, patient, other_patient):
 
 
 def test_every_row_gets_its_first_event(practitioner, patient):
-    create_send(practitioner, free_text([patient], channels=["in_app", "email"]))
+    send(practitioner, free_text([patient], channels=["in_app", "email"]))
     events = list(db.session.scalars(sa.select(NotificationEvent)))
     assert len(events) == 2
     assert {e.kind.value for e in events} == {"queued"}
@@ -47,7 +53,7 @@ def test_every_row_gets_its_first_event(practitioner, patient):
 
 
 def test_rows_record_sender_group_priority_and_attempt_budget(app, practitioner, patient):
-    result = create_send(practitioner, free_text([patient]))
+    result = send(practitioner, free_text([patient]))
     [row] = factories.notifications()
     group = db.session.get(NotificationGroup, row.group_id)
     assert group.public_id == result.group_id
@@ -59,7 +65,7 @@ def test_rows_record_sender_group_priority_and_attempt_budget(app, practitioner,
 
 
 def test_jobs_are_enqueued_only_after_commit_and_carry_the_row_ids(redis, practitioner, patient):
-    create_send(practitioner, free_text([patient], channels=["in_app", "email"]))
+    send(practitioner, free_text([patient], channels=["in_app", "email"]))
     jobs = queued_job_ids(redis)
     assert len(jobs["default"]) == 1
     from rq.job import Job
@@ -72,7 +78,7 @@ def test_jobs_are_enqueued_only_after_commit_and_carry_the_row_ids(redis, practi
 def test_a_group_send_is_split_into_batches_on_the_low_queue(app, redis, practitioner):
     patients = factories.create_patients(7, practitioner=practitioner)
     app.config["DELIVERY_BATCH_SIZE"] = 3
-    create_send(practitioner, free_text(patients))
+    send(practitioner, free_text(patients))
     jobs = queued_job_ids(redis)
     assert len(jobs["low"]) == 3  # 7 rows in batches of 3
     assert jobs["default"] == [] and jobs["high"] == []
@@ -80,13 +86,13 @@ def test_a_group_send_is_split_into_batches_on_the_low_queue(app, redis, practit
 
 @pytest.mark.parametrize("type_", ["health_alert", "medication_reminder"])
 def test_time_critical_types_go_on_the_high_queue(redis, practitioner, patient, type_):
-    create_send(practitioner, free_text([patient], type=type_))
+    send(practitioner, free_text([patient], type=type_))
     assert len(queued_job_ids(redis)["high"]) == 1
 
 
 def test_a_future_send_waits_in_the_database_with_no_job_on_redis(redis, practitioner, patient):
     when = datetime.now(UTC) + timedelta(hours=3)
-    result = create_send(practitioner, free_text([patient], scheduled_at=when))
+    result = send(practitioner, free_text([patient], scheduled_at=when))
     [row] = factories.notifications()
     assert (row.status, row.next_attempt_at, row.job_id) == (Status.SCHEDULED, when, None)
     assert result.scheduled_at == when
@@ -96,7 +102,7 @@ def test_a_future_send_waits_in_the_database_with_no_job_on_redis(redis, practit
 
 def test_schedule_as_iso_text_with_an_offset_is_accepted(practitioner, patient):
     when = (datetime.now(UTC) + timedelta(days=1)).astimezone()
-    create_send(practitioner, free_text([patient], scheduled_at=when.isoformat()))
+    send(practitioner, free_text([patient], scheduled_at=when.isoformat()))
     assert factories.notifications()[0].next_attempt_at == when.astimezone(UTC)
 
 
@@ -104,13 +110,13 @@ def test_all_my_patients_reaches_only_my_active_patients(practitioner, other_pra
     mine = factories.create_patients(2, practitioner=practitioner)
     factories.create_patient(practitioner=practitioner, active=False)
     factories.create_patient(practitioner=other_practitioner)
-    result = create_send(practitioner, free_text([], recipient_ids=[], recipient_group=ALL_MY_PATIENTS))
+    result = send(practitioner, free_text([], recipient_ids=[], recipient_group=ALL_MY_PATIENTS))
     assert sorted(i.recipient_id for i in result.items) == sorted(p.id for p in mine)
 
 
 def test_templates_render_in_the_patients_language(practitioner, templates):
     hindi = factories.create_patient(practitioner=practitioner, locale="hi", name="Arjun")
-    create_send(practitioner, SendRequest(type="appointment_reminder", recipient_ids=[hindi.id], channels=["in_app"],
+    send(practitioner, dict(type="appointment_reminder", recipient_ids=[hindi.id], channels=["in_app"],
                                           template_key="appointment_reminder", data={"when": "2 दिसंबर, 10:00"}))
     [row] = factories.notifications()
     assert row.title == "अपॉइंटमेंट अनुस्मारक"
@@ -119,21 +125,21 @@ def test_templates_render_in_the_patients_language(practitioner, templates):
 
 def test_a_language_without_a_template_falls_back_to_the_default(practitioner, templates):
     patient = factories.create_patient(practitioner=practitioner, locale="hi")
-    create_send(practitioner, SendRequest(type="appointment_confirmation", recipient_ids=[patient.id],
+    send(practitioner, dict(type="appointment_confirmation", recipient_ids=[patient.id],
                                           channels=["email"], template_key="appointment_confirmation",
                                           data={"when": "Mon 10:00"}))
     assert factories.notifications()[0].title == "Appointment confirmed for Mon 10:00"
 
 
 def test_email_gets_escaped_html(practitioner, patient):
-    create_send(practitioner, free_text([patient], channels=["email"], body="<script>x</script>\n\nBye"))
+    send(practitioner, free_text([patient], channels=["email"], body="<script>x</script>\n\nBye"))
     [row] = factories.notifications()
     assert "<script>" not in row.html
     assert "&lt;script&gt;x&lt;/script&gt;" in row.html
 
 
 def test_minimal_sms_carries_a_notice_not_the_text(practitioner, patient):
-    create_send(practitioner, free_text([patient], channels=["sms"], body="Your liver values are high."))
+    send(practitioner, free_text([patient], channels=["sms"], body="Your liver values are high."))
     [row] = factories.notifications()
     assert "liver" not in row.message
     assert "http://localhost/inbox" in row.message
@@ -141,7 +147,7 @@ def test_minimal_sms_carries_a_notice_not_the_text(practitioner, patient):
 
 def test_full_sms_bodies_carry_the_text_when_configured(app, practitioner, patient):
     app.config["SMS_PUSH_BODIES"] = "full"
-    create_send(practitioner, free_text([patient], channels=["sms"], body="See you at 10."))
+    send(practitioner, free_text([patient], channels=["sms"], body="See you at 10."))
     assert factories.notifications()[0].message == "See you at 10."
 
 
@@ -150,7 +156,7 @@ def test_full_sms_bodies_carry_the_text_when_configured(app, practitioner, patie
 
 def test_a_patient_without_a_phone_is_suppressed_for_sms_and_others_still_go(practitioner, patient):
     no_phone = factories.create_patient(practitioner=practitioner, phone=None, preferred_channels=["sms"])
-    result = create_send(practitioner, free_text([patient, no_phone], channels=["sms"]))
+    result = send(practitioner, free_text([patient, no_phone], channels=["sms"]))
     by_patient = {i.recipient_id: i for i in result.items}
     assert by_patient[no_phone.id].status is Status.SUPPRESSED
     assert by_patient[no_phone.id].reason == "no phone number"
@@ -159,7 +165,7 @@ def test_a_patient_without_a_phone_is_suppressed_for_sms_and_others_still_go(pra
 
 def test_suppressed_rows_get_no_job_and_an_event_with_the_reason(redis, practitioner):
     no_phone = factories.create_patient(practitioner=practitioner, phone=None, preferred_channels=["sms"])
-    create_send(practitioner, free_text([no_phone], channels=["sms"]))
+    send(practitioner, free_text([no_phone], channels=["sms"]))
     [row] = factories.notifications()
     assert row.job_id is None
     assert queued_job_ids(redis)["default"] == []
@@ -171,31 +177,31 @@ def test_an_sms_opt_out_suppresses_sms(practitioner):
     opted_out = factories.create_patient(practitioner=practitioner, phone="+919800000001", preferred_channels=["sms"])
     opted_out.sms_opted_out_at = datetime.now(UTC)
     db.session.commit()
-    [item] = create_send(practitioner, free_text([opted_out], channels=["sms"])).items
+    [item] = send(practitioner, free_text([opted_out], channels=["sms"])).items
     assert (item.status, item.reason) == (Status.SUPPRESSED, "opted out of SMS")
 
 
 def test_a_channel_turned_off_in_preferences_is_suppressed(practitioner):
     patient = factories.create_patient(practitioner=practitioner, phone="+919800000002", preferred_channels=["in_app"])
-    [item] = create_send(practitioner, free_text([patient], channels=["sms"])).items
+    [item] = send(practitioner, free_text([patient], channels=["sms"])).items
     assert (item.status, item.reason) == (Status.SUPPRESSED, "turned off in the patient's preferences")
 
 
 def test_a_health_alert_overrides_preferences_but_not_an_opt_out(practitioner):
     patient = factories.create_patient(practitioner=practitioner, phone="+919800000003", preferred_channels=["in_app"])
-    [item] = create_send(practitioner, free_text([patient], type="health_alert", channels=["sms"])).items
+    [item] = send(practitioner, free_text([patient], type="health_alert", channels=["sms"])).items
     assert item.status is Status.QUEUED
 
 
 def test_by_preference_uses_the_patients_channels_and_always_the_inbox(practitioner):
     patient = factories.create_patient(practitioner=practitioner, preferred_channels=["email"])
-    result = create_send(practitioner, free_text([patient], channels=None))
+    result = send(practitioner, free_text([patient], channels=None))
     assert sorted(i.channel.value for i in result.items) == ["email", "in_app"]
 
 
 def test_push_without_a_device_is_suppressed(practitioner):
     patient = factories.create_patient(practitioner=practitioner, preferred_channels=["push"])
-    [item] = create_send(practitioner, free_text([patient], channels=["push"])).items
+    [item] = send(practitioner, free_text([patient], channels=["push"])).items
     assert (item.status, item.reason) == (Status.SUPPRESSED, "no push device")
 
 
@@ -203,8 +209,8 @@ def test_push_without_a_device_is_suppressed(practitioner):
 
 
 def test_the_same_idempotency_key_returns_the_first_result(redis, practitioner, patient):
-    first = create_send(practitioner, free_text([patient], idempotency_key="booking-42"))
-    second = create_send(practitioner, free_text([patient], idempotency_key="booking-42"))
+    first = send(practitioner, free_text([patient], idempotency_key="booking-42"))
+    second = send(practitioner, free_text([patient], idempotency_key="booking-42"))
     assert not second.created
     assert second.group_id == first.group_id
     assert [i.notification_id for i in second.items] == [i.notification_id for i in first.items]
@@ -213,24 +219,24 @@ def test_the_same_idempotency_key_returns_the_first_result(redis, practitioner, 
 
 
 def test_an_idempotency_key_reused_for_another_request_is_a_conflict(practitioner, patient):
-    create_send(practitioner, free_text([patient], idempotency_key="booking-42"))
+    send(practitioner, free_text([patient], idempotency_key="booking-42"))
     with pytest.raises(Conflict):
-        create_send(practitioner, free_text([patient], body="Something else", idempotency_key="booking-42"))
+        send(practitioner, free_text([patient], body="Something else", idempotency_key="booking-42"))
     assert count(Notification) == 1
 
 
 def test_idempotency_keys_belong_to_their_sender(practitioner, other_practitioner, patient):
     other_patient = factories.create_patient(practitioner=other_practitioner)
-    create_send(practitioner, free_text([patient], idempotency_key="k"))
-    assert create_send(other_practitioner, free_text([other_patient], idempotency_key="k")).created
+    send(practitioner, free_text([patient], idempotency_key="k"))
+    assert send(other_practitioner, free_text([other_patient], idempotency_key="k")).created
 
 
 # --- bad input: clear errors, nothing written ---------------------------------------------------
 
 
-def assert_refused(sender, request, field: str) -> str:
+def assert_refused(sender, values: dict, field: str) -> str:
     with pytest.raises(ValidationError) as caught:
-        create_send(sender, request)
+        send(sender, values)
     assert field in caught.value.errors, caught.value.errors
     assert count(Notification) == 0 and count(NotificationGroup) == 0 and count(NotificationEvent) == 0
     return caught.value.errors[field]
@@ -262,7 +268,7 @@ def test_a_deactivated_patient_is_refused(practitioner):
 
 
 def test_no_recipients_is_refused(practitioner):
-    assert_refused(practitioner, free_text([]), "recipients")
+    assert_refused(practitioner, free_text([]), "recipient_ids")
 
 
 def test_unknown_channel_is_refused(practitioner, patient):
@@ -303,11 +309,11 @@ def test_an_unparseable_or_zoneless_time_is_refused(practitioner, patient, raw):
     assert_refused(practitioner, free_text([patient], scheduled_at=raw), "scheduled_at")
 
 
-def template_send(recipients, **fields) -> SendRequest:
+def template_send(recipients, **fields) -> dict:
     values = {"type": "appointment_reminder", "recipient_ids": [p.id for p in recipients], "channels": ["in_app"],
               "template_key": "appointment_reminder", "data": {"when": "Mon 2 Dec, 10:00"}}
     values.update(fields)
-    return SendRequest(**values)
+    return values
 
 
 def test_a_template_missing_its_data_is_refused_naming_the_field_in_words(practitioner, patient, templates):
@@ -344,7 +350,7 @@ def test_a_template_value_over_500_characters_is_refused_not_cut(practitioner, p
 
 
 def test_a_template_value_of_500_characters_is_kept_whole(practitioner, patient, templates):
-    create_send(practitioner, template_send([patient], data={"when": "x" * 500}))
+    send(practitioner, template_send([patient], data={"when": "x" * 500}))
     assert "x" * 500 in factories.notifications()[0].message
 
 
@@ -361,7 +367,7 @@ def test_a_title_is_one_line(practitioner, patient):
 
 @pytest.mark.parametrize("raw", ["²", "9" * 25, 2**31, 10**25, -3, 1.0, True, None])
 def test_a_recipient_that_is_no_id_is_refused(practitioner, patient, raw):
-    message = assert_refused(practitioner, free_text([patient], recipient_ids=[patient.id, raw]), "recipients")
+    message = assert_refused(practitioner, free_text([patient], recipient_ids=[patient.id, raw]), "recipient_ids")
     assert message.startswith("Unknown patient id(s):")
 
 
@@ -374,7 +380,7 @@ def test_a_schedule_time_at_the_ends_of_the_calendar_is_refused(practitioner, pa
 
 def test_a_patient_cannot_send(patient, other_patient):
     with pytest.raises(Forbidden):
-        create_send(patient, free_text([other_patient]))
+        send(patient, free_text([other_patient]))
 
 
 def test_a_redis_outage_after_commit_loses_nothing(app, practitioner, patient, monkeypatch):
@@ -382,7 +388,7 @@ def test_a_redis_outage_after_commit_loses_nothing(app, practitioner, patient, m
         raise RedisConnectionError("down")
 
     monkeypatch.setattr(app.extensions["redis"], "pipeline", refuse)
-    result = create_send(practitioner, free_text([patient]))
+    result = send(practitioner, free_text([patient]))
     [row] = factories.notifications()
     assert row.status is Status.QUEUED and row.job_id is not None  # the sweeper will find it
     assert result.items[0].status is Status.QUEUED
