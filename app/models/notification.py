@@ -28,6 +28,12 @@ def new_public_id() -> str:
     return uuid.uuid4().hex
 
 
+def is_public_id(value: object) -> bool:
+    """Whether `value` could name a row: anything else (a NUL, which PostgreSQL refuses in a
+    query, or a megabyte of text) is answered as unknown without asking the database."""
+    return isinstance(value, str) and len(value) == 32 and all(c in "0123456789abcdef" for c in value)
+
+
 class EventKind(StrEnum):
     """Why a notification's status changed (the status says what it changed to)."""
 

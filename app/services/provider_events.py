@@ -32,7 +32,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models.audit_event import AuditAction
 from app.models.early_receipt import EarlyReceipt
-from app.models.notification import EventKind, Notification
+from app.models.notification import EventKind, Notification, is_public_id
 from app.models.status import Status
 from app.models.user import User
 from app.models.webhook_receipt import ReceiptKind
@@ -188,7 +188,7 @@ def apply_sendgrid_events(events: Iterable[Mapping[str, Any]]) -> int:
             continue
         reference = event.get(SENDGRID_REFERENCE_ARG)
         kind = event.get("event")
-        if not isinstance(reference, str) or not isinstance(kind, str):
+        if not is_public_id(reference) or not isinstance(kind, str):
             continue
         if kind in SENDGRID_DELIVERED:
             delivered.append(reference)

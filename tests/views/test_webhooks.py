@@ -253,6 +253,14 @@ def test_malformed_events_are_skipped_and_the_rest_applied(client, sendgrid, sen
     assert post_events(client, sendgrid, events).get_json() == {"received": 4, "changed": 1}
 
 
+@pytest.mark.parametrize("reference", ["\x00", "x" * 100_000, "NOT-A-PUBLIC-ID"])
+def test_a_reference_that_cannot_name_a_notification_is_skipped_without_asking_the_database(
+        client, sendgrid, sent_email, reference):
+    events = [{"event": "delivered", "notification": reference},
+              {"event": "delivered", "notification": sent_email.public_id}]
+    assert post_events(client, sendgrid, events).get_json() == {"received": 2, "changed": 1}
+
+
 def test_a_body_that_is_not_an_array_is_a_clear_400(client, sendgrid):
     payload = json.dumps({"event": "delivered"}).encode()
     timestamp = str(int(time.time()))
