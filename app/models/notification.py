@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeGuard
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -28,7 +28,7 @@ def new_public_id() -> str:
     return uuid.uuid4().hex
 
 
-def is_public_id(value: object) -> bool:
+def is_public_id(value: object) -> TypeGuard[str]:
     """Whether `value` could name a row: anything else (a NUL, which PostgreSQL refuses in a
     query, or a megabyte of text) is answered as unknown without asking the database."""
     return isinstance(value, str) and len(value) == 32 and all(c in "0123456789abcdef" for c in value)

@@ -112,7 +112,9 @@ def _template_values(raw: Any) -> dict[str, Any]:
     for key in raw:
         if not isinstance(key, str) or not _DATA_KEY.match(key) or key in RESERVED_DATA_KEYS:
             raise ValueError(f"{str(key)[:40]!r} cannot be a data field name")
-    problems = {(key,): problem for key, value in raw.items() if (problem := _value_problem(key, value))}
+    problems: dict[tuple[str, ...], str] = {
+        (str(key),): problem for key, value in raw.items() if (problem := _value_problem(key, value))
+    }
     if problems:
         raise refusal(problems)
     values = dict(raw)
@@ -198,7 +200,7 @@ class SendRequest(BaseModel):
     def _what_the_template_needs(cls, data: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         template_key = info.data.get("template_key")
         if template_key is not None:
-            missing = {
+            missing: dict[tuple[str, ...], str] = {
                 (field.name,): missing_value_message(field.name)
                 for field in fields_for(template_key.value)
                 if field.required and not str(data.get(field.name) or "").strip()

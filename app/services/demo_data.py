@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models.user import User
+from app.schemas import read
 from app.schemas.send import ALL_MY_PATIENTS, SendRequest
 from app.services.accounts import add_device, create_user
 from app.services.outbox import create_send
@@ -78,17 +79,17 @@ def _send_demo_notifications(practitioners: list[User]) -> None:
         hour=10, minute=0, second=0, microsecond=0
     )
     first, second = practitioners
-    create_send(first, SendRequest(
+    create_send(first, read(SendRequest, dict(
         type="appointment_reminder", recipient_group=ALL_MY_PATIENTS, template_key="appointment_reminder",
         data={"when": tomorrow.strftime("%a %d %b, %H:%M"), "therapy": "Abhyanga"},
-    ))
-    create_send(first, SendRequest(
+    )))
+    create_send(first, read(SendRequest, dict(
         type="medication_reminder", recipient_group=ALL_MY_PATIENTS, template_key="medication_reminder",
         data={"medicine": "Triphala churna", "dose": "1 teaspoon with warm water"}, scheduled_at=tomorrow,
-    ))
-    create_send(second, SendRequest(
+    )))
+    create_send(second, read(SendRequest, dict(
         type="treatment_update", recipient_group=ALL_MY_PATIENTS, channels=["in_app", "email"],
         title="Your Panchakarma plan",
         body="Welcome to the clinic. Your seven-day plan starts with Snehapana on Monday.\n\n"
         "Please keep your evenings light and write to us with any questions.",
-    ))
+    )))
