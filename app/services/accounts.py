@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import time
 
 import sqlalchemy as sa
@@ -74,6 +74,9 @@ def change_password(user: User, *, current: str, new: str) -> None:
     end_all_sessions(user.id, EndReason.PASSWORD_CHANGED, keep_token=user.sign_in_token)
 
 
+NAME_MAX = 120  # the users.name column's length
+
+
 def create_user(
     *,
     role: Role | str,
@@ -92,54 +95,41 @@ def create_user(
 
     `created_by` is the admin who asked, for the audit log (None: the shell).
     """
-    errors: dict[str, str] = {}
-    try:
-        role = Role(role)
-    except ValueError:
-        errors["role"] = f"Unknown role {role!r}; choose one of: {', '.join(r.value for r in Role)}"
     name = (name or "").strip()
-    if not name or len(name) > 120:
-        errors["name"] = "Enter a name of 1 to 120 characters"
-    elif not name.isprintable():
-        errors["name"] = "A name cannot contain control characters"
-    address = None
-    if email:
-        try:
-            address = normalise_email(email)
-        except ValueError as exc:
-            errors["email"] = str(exc)
-        else:
-            if db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == address.lower())):
-                errors["email"] = "A user with this email already exists"
-    elif role in (Role.ADMIN, Role.PRACTITIONER):
-        errors["email"] = "Staff sign in with their email: enter one"
-    number = None
-    if phone:
-        try:
-            number = normalise_phone(phone)
-        except ValueError as exc:
-            errors["phone"] = str(exc)
-    if password is not None and (problem := password_problem(password, name=name, email=email)):
-        errors["password"] = problem
-    for field, check, value in (("timezone", check_timezone, timezone), ("locale", check_locale, locale)):
-        try:
-            check(value)
-        except ValueError as exc:
-            errors[field] = str(exc)
     channels = list(preferred_channels) if preferred_channels is not None else list(DEFAULT_PREFERRED_CHANNELS)
-    if not all(Channel.has_value(c) for c in channels):
-        errors["preferred_channels"] = f"Channels are: {', '.join(c.value for c in Channel)}"
-    if practitioner_id is not None:
-        practitioner = db.session.get(User, practitioner_id)
-        if practitioner is None or practitioner.role is not Role.PRACTITIONER or not practitioner.active:
-            errors["practitioner"] = "Choose an active practitioner"
+    problems = {
+        "role": _role_problem(role),
+        "name": _name_problem(name),
+        "email": _email_problem(email, role),
+        "phone": _problem_of(normalise_phone, phone) if phone else None,
+        "password": password_problem(password, name=name, email=email) if password is not None else None,
+        "timezone": _problem_of(check_timezone, timezone),
+        "locale": _problem_of(check_locale, locale),
+        "preferred_channels": _channels_problem(channels),
+        "practitioner": _practitioner_problem(practitioner_id),
+    }
+    errors = {field: problem for field, problem in problems.items() if problem}
     if errors:
         raise ValidationError(errors)
-    user = User(
+    user = _new_user(role=Role(role), name=name, email=email, phone=phone, password=password, timezone=timezone,
+                     locale=locale, practitioner_id=practitioner_id, channels=channels, quiet_hours=quiet_hours)
+    db.session.add(user)
+    db.session.flush()
+    _record_creation(user, created_by)
+    db.session.commit()
+    return user
+
+
+def _new_user(*, role: Role, name: str, email: str | None, phone: str | None, password: str | None, timezone: str,
+              locale: str, practitioner_id: int | None, channels: list[str],
+              quiet_hours: tuple[time, time] | None) -> User:
+    """The user as stored, from fields already checked: addresses normalised, the password
+    hashed, and a practitioner only for a patient."""
+    return User(
         role=role,
         name=name,
-        email=address,
-        phone=number,
+        email=normalise_email(email) if email else None,
+        phone=normalise_phone(phone) if phone else None,
         timezone=timezone,
         locale=locale,
         password_hash=hash_password(password) if password else None,
@@ -148,12 +138,67 @@ def create_user(
         quiet_hours_start=quiet_hours[0] if quiet_hours else None,
         quiet_hours_end=quiet_hours[1] if quiet_hours else None,
     )
-    db.session.add(user)
-    db.session.flush()
+
+
+def _record_creation(user: User, created_by: User | None) -> None:
+    """A patient's record names them as the patient whose data it is; staff are only the user."""
     audit.record(AuditAction.USER_CREATED, actor_id=created_by.id if created_by else None,
-                 patient_id=user.id if role is Role.PATIENT else None, detail={"user": user.id, "role": role})
-    db.session.commit()
-    return user
+                 patient_id=user.id if user.role is Role.PATIENT else None,
+                 detail={"user": user.id, "role": user.role})
+
+
+# Each check below says what is wrong with one field of a new user, or None when nothing is.
+
+
+def _role_problem(role: Role | str) -> str | None:
+    if Role.has_value(role):
+        return None
+    return f"Unknown role {role!r}; choose one of: {', '.join(r.value for r in Role)}"
+
+
+def _name_problem(name: str) -> str | None:
+    if not name or len(name) > NAME_MAX:
+        return f"Enter a name of 1 to {NAME_MAX} characters"
+    if not name.isprintable():
+        return "A name cannot contain control characters"
+    return None
+
+
+def _email_problem(email: str | None, role: Role | str) -> str | None:
+    """Staff sign in with their email, so they must have one; nobody may share one."""
+    if not email:
+        return "Staff sign in with their email: enter one" if role in (Role.ADMIN, Role.PRACTITIONER) else None
+    try:
+        address = normalise_email(email)
+    except ValueError as exc:
+        return str(exc)
+    if db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == address.lower())):
+        return "A user with this email already exists"
+    return None
+
+
+def _channels_problem(channels: Sequence[str]) -> str | None:
+    if all(Channel.has_value(c) for c in channels):
+        return None
+    return f"Channels are: {', '.join(c.value for c in Channel)}"
+
+
+def _practitioner_problem(practitioner_id: int | None) -> str | None:
+    if practitioner_id is None:
+        return None
+    practitioner = db.session.get(User, practitioner_id)
+    if practitioner is None or practitioner.role is not Role.PRACTITIONER or not practitioner.active:
+        return "Choose an active practitioner"
+    return None
+
+
+def _problem_of(check: Callable[[str], object], value: str) -> str | None:
+    """The message of the ValueError `check` raises for `value`, or None."""
+    try:
+        check(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def add_device(user: User, token: str, *, kind: str = "fcm", label: str | None = None) -> Device:

@@ -71,3 +71,38 @@ def test_a_deactivated_practitioner_cannot_take_patients(app, practitioner):
     practitioner.active = False
     db.session.commit()
     assert "practitioner" in refused(practitioner_id=practitioner.id)
+
+
+def test_every_bad_field_is_named_in_one_refusal(app, admin):
+    errors = refused(role="wizard", name="", email="kavya@", phone="12", password="short",
+                     timezone="Mars/Olympus", locale="xx", preferred_channels=["pigeon"], practitioner_id=admin.id)
+    assert list(errors) == ["role", "name", "email", "phone", "password", "timezone", "locale",
+                            "preferred_channels", "practitioner"]
+
+
+@pytest.mark.parametrize("name", ["", "   ", "K" * 121])
+def test_a_name_must_have_1_to_120_characters(app, name):
+    assert refused(name=name)["name"] == "Enter a name of 1 to 120 characters"
+
+
+def test_an_unknown_preferred_channel_is_refused(app):
+    assert refused(preferred_channels=["sms", "pigeon"])["preferred_channels"].startswith("Channels are: sms")
+
+
+def test_a_password_that_contains_the_name_is_refused(app):
+    assert "password" in refused(name="  Kavyashree ", password="kavyashree-2026-notes")
+
+
+def test_a_new_user_is_stored_as_given_with_the_default_channels(app):
+    user = create_user(role="patient", name="  Kavya ", email="Kavya@Clinic.Example", timezone="Asia/Kolkata",
+                       locale="hi", password="a long and unusual passphrase")
+    assert (user.name, user.email) == ("Kavya", "Kavya@clinic.example")
+    assert (user.timezone, user.locale) == ("Asia/Kolkata", "hi")
+    assert user.preferred_channels == ["in_app", "email"] and user.password_hash.startswith("$argon2")
+
+
+def test_only_a_patient_keeps_the_practitioner_given(app, practitioner):
+    staff = create_user(role="practitioner", name="Second", email="second@clinic.example",
+                        practitioner_id=practitioner.id)
+    patient = create_user(role="patient", name="Kavya", email=None, practitioner_id=practitioner.id)
+    assert staff.practitioner_id is None and patient.practitioner_id == practitioner.id
