@@ -29,6 +29,16 @@ def _optional(value: str) -> str | None:
     return value or None
 
 
+def _hours(value: str) -> tuple[float, ...]:
+    """Hours before an event, comma-separated ("24,2"); "none" for none at all."""
+    if value.strip().lower() == "none":
+        return ()
+    hours = tuple(float(part) for part in value.split(","))
+    if any(not 0 < h <= 24 * 30 for h in hours):
+        raise ValueError(f"hours before an appointment must be above 0 and at most 720, not {value!r}")
+    return hours
+
+
 # name -> (default as the environment would spell it, parser)
 _SETTINGS: dict[str, tuple[str, Any]] = {
     "SECRET_KEY": ("", str),
@@ -97,6 +107,7 @@ _SETTINGS: dict[str, tuple[str, Any]] = {
     "WEBHOOK_STATUS_RECEIPT_DAYS": ("30", int),
     "MAX_BODY_CHARS": ("5000", int),
     "MAX_RECIPIENTS": ("10000", int),
+    "APPOINTMENT_REMINDER_HOURS": ("24,2", _hours),
 }
 
 
@@ -144,3 +155,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
 def setting_names() -> list[str]:
     """Every setting the product reads, so the `.env.example` test can prove each is documented."""
     return list(_SETTINGS)
+
+
+def environment_spelling(value: Any) -> str:
+    """A setting's value as the environment spells it, so a process started with it reads the
+    same value back (`none` for no hours, `24,2` for two)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value) or "none"
+    return str(value)

@@ -1,4 +1,5 @@
-"""The fixed vocabularies of the product: roles, channels, notification types, priorities.
+"""The fixed vocabularies of the product: roles, channels, notification types, priorities,
+appointment statuses.
 
 Each is defined once here; forms, queries, templates and the API use these members, never
 string literals of their own. The module sits outside `app.models` and imports nothing of the
@@ -64,6 +65,7 @@ _CHANNEL_NOUNS = {
 class NotificationType(Vocabulary):
     APPOINTMENT_REMINDER = "appointment_reminder"
     APPOINTMENT_CONFIRMATION = "appointment_confirmation"
+    APPOINTMENT_CANCELLATION = "appointment_cancellation"
     TREATMENT_UPDATE = "treatment_update"
     MEDICATION_REMINDER = "medication_reminder"
     HEALTH_ALERT = "health_alert"
@@ -88,3 +90,20 @@ class Priority(Vocabulary):
     HIGH = "high"
     NORMAL = "normal"
     LOW = "low"
+
+
+class AppointmentStatus(Vocabulary):
+    BOOKED = "booked"
+    RESCHEDULED = "rescheduled"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+
+    @property
+    def label(self) -> str:
+        return "No-show" if self is AppointmentStatus.NO_SHOW else self.value.capitalize()
+
+    @property
+    def is_upcoming(self) -> bool:
+        """Still to happen: its reminders stand, and it may be moved or cancelled."""
+        return self in (AppointmentStatus.BOOKED, AppointmentStatus.RESCHEDULED)

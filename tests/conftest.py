@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.clock import utcnow
-from app.config import setting_names
+from app.config import environment_spelling, setting_names
 from app.embedded_redis import EmbeddedRedis
 from app.extensions import db
 from tests import factories
@@ -114,8 +114,7 @@ def child_environment(settings: Mapping[str, Any]) -> dict[str, str]:
     """
     env = {name: value for name, value in os.environ.items() if name not in setting_names()}
     for name in setting_names():
-        value = settings.get(name)
-        env[name] = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        env[name] = environment_spelling(settings.get(name))
     return env
 
 

@@ -8,7 +8,7 @@ import pytest
 from dotenv import dotenv_values
 
 from app import create_app
-from app.config import load_settings, secret_key_problem, setting_names
+from app.config import environment_spelling, load_settings, secret_key_problem, setting_names
 from tests.conftest import base_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,3 +92,16 @@ def test_no_secret_is_written_in_the_code():
     demo = ROOT / "app" / "services" / "demo_data.py"
     offenders = [str(p) for p in (ROOT / "app").rglob("*.py") if p != demo and pattern.search(p.read_text())]
     assert offenders == []
+
+
+@pytest.mark.parametrize("raw", ["24,2", "48", "none", "1.5,0.25"])
+def test_a_setting_spelled_for_a_child_process_reads_back_the_same(raw):
+    name = "APPOINTMENT_REMINDER_HOURS"
+    value = load_settings({name: raw})[name]
+    assert load_settings({name: environment_spelling(value)})[name] == value
+
+
+@pytest.mark.parametrize("raw", ["0", "-2", "24,soon", "721"])
+def test_reminder_hours_out_of_range_or_unreadable_are_refused(raw):
+    with pytest.raises(ValueError):
+        load_settings({"APPOINTMENT_REMINDER_HOURS": raw})

@@ -21,6 +21,7 @@ ROLES_FOR_BLUEPRINT: dict[str, tuple[str, ...]] = {
     "two_factor": STAFF,
     "inbox": ("patient",),
     "dashboard": STAFF,
+    "appointments": STAFF,
     "admin": ("admin",),
     "ws": ("patient",),
 }

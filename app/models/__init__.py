@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
+from app.models.appointment import Appointment
 from app.models.audit_event import AuditEvent
 from app.models.clinic_settings import ClinicSettings
 from app.models.early_receipt import EarlyReceipt
@@ -10,6 +11,6 @@ from app.models.user import Device, RecoveryCode, User
 from app.models.webhook_receipt import WebhookReceipt
 
 __all__ = [
-    "AuditEvent", "ClinicSettings", "Device", "EarlyReceipt", "LoginSession", "Notification", "NotificationEvent",
-    "NotificationGroup", "RecoveryCode", "Template", "User", "WebhookReceipt",
+    "Appointment", "AuditEvent", "ClinicSettings", "Device", "EarlyReceipt", "LoginSession", "Notification",
+    "NotificationEvent", "NotificationGroup", "RecoveryCode", "Template", "User", "WebhookReceipt",
 ]

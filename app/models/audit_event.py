@@ -48,6 +48,10 @@ class AuditAction(Vocabulary):
     EMAIL_OPTED_OUT = "email_opted_out"
     TEMPLATES_INSTALLED = "templates_installed"
     CLINIC_SETTINGS_CHANGED = "clinic_settings_changed"
+    APPOINTMENT_BOOKED = "appointment_booked"
+    APPOINTMENT_RESCHEDULED = "appointment_rescheduled"
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
+    APPOINTMENT_OUTCOME_RECORDED = "appointment_outcome_recorded"
     # For the clinic systems' JSON API and its keys.
     API_KEY_CREATED = "api_key_created"
     API_KEY_REVOKED = "api_key_revoked"
@@ -87,6 +91,10 @@ _LABELS = {
     AuditAction.EMAIL_OPTED_OUT: "Opted out of email",
     AuditAction.TEMPLATES_INSTALLED: "Templates installed",
     AuditAction.CLINIC_SETTINGS_CHANGED: "Clinic settings changed",
+    AuditAction.APPOINTMENT_BOOKED: "Appointment booked",
+    AuditAction.APPOINTMENT_RESCHEDULED: "Appointment rescheduled",
+    AuditAction.APPOINTMENT_CANCELLED: "Appointment cancelled",
+    AuditAction.APPOINTMENT_OUTCOME_RECORDED: "Appointment outcome recorded",
     AuditAction.API_KEY_CREATED: "API key created",
     AuditAction.API_KEY_REVOKED: "API key revoked",
     AuditAction.API_KEY_USED: "API key used",

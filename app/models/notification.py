@@ -66,6 +66,8 @@ class NotificationGroup(Model):
     recipient_count: Mapped[int]
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A send made for an appointment (its confirmation, a reminder, a notice of a change).
+    appointment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("appointments.id"), index=True)
 
     sender: Mapped[User | None] = relationship()
     notifications: Mapped[list[Notification]] = relationship(back_populates="group")

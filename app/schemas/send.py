@@ -18,8 +18,9 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.schemas import refusal
+from app.schemas.fields import moment, text
 from app.services import idempotency
-from app.services.input_rules import CONTROL_CHARACTERS, as_id, has_control_characters, parse_moment
+from app.services.input_rules import CONTROL_CHARACTERS, as_id, has_control_characters
 from app.services.rendering import RESERVED_DATA_KEYS
 from app.services.send_times import schedule_problem
 from app.services.template_fields import fields_for, label_for, missing_value_message
@@ -48,21 +49,6 @@ def _one_of(enum_cls: type[E], noun: str) -> Callable[[Any], E | None]:
             return enum_cls(raw)
         except (ValueError, TypeError):
             raise ValueError(f"Unknown {noun} {str(raw)[:40]!r}; choose one of: {choices}") from None
-
-    return parse
-
-
-def _text(*, multiline: bool) -> Callable[[Any], str]:
-    """Text as typed, less surrounding blanks; a control character is refused, never dropped."""
-
-    def parse(raw: Any) -> str:
-        if raw is None:
-            return ""
-        if not isinstance(raw, str):
-            raise ValueError("Give this as text")
-        if has_control_characters(raw, multiline=multiline):
-            raise ValueError(CONTROL_CHARACTERS)
-        return raw.strip()
 
     return parse
 
@@ -134,10 +120,6 @@ def _value_problem(key: str, value: Any) -> str | None:
     return None
 
 
-def _moment(raw: Any) -> datetime | None:
-    return None if raw is None or raw == "" else parse_moment(raw)
-
-
 def _key(raw: Any) -> str | None:
     if raw is not None and not idempotency.is_valid_key(raw):
         raise ValueError(idempotency.KEY_RULE)
@@ -163,13 +145,13 @@ class SendRequest(BaseModel):
     # The type's stored templates, filled with `data`...
     template_key: Annotated[NotificationType | None, BeforeValidator(_one_of(NotificationType, "template"))] = None
     # ...or this free text.
-    title: Annotated[str, BeforeValidator(_text(multiline=False)), AfterValidator(_title_length)] = ""
-    body: Annotated[str, BeforeValidator(_text(multiline=True))] = Field(default="", validate_default=True)
+    title: Annotated[str, BeforeValidator(text(multiline=False)), AfterValidator(_title_length)] = ""
+    body: Annotated[str, BeforeValidator(text(multiline=True))] = Field(default="", validate_default=True)
     data: Annotated[dict[str, str | int | float | bool | None], BeforeValidator(_template_values)] = Field(
         default_factory=dict, validate_default=True
     )
     # Aware, or ISO 8601 with an offset; read as UTC. None: now.
-    scheduled_at: Annotated[datetime | None, BeforeValidator(_moment)] = None
+    scheduled_at: Annotated[datetime | None, BeforeValidator(moment)] = None
     priority: Annotated[Priority | None, BeforeValidator(_one_of(Priority, "priority"))] = None
     idempotency_key: Annotated[str | None, BeforeValidator(_key)] = None
 

@@ -83,6 +83,43 @@ DEFAULT_TEMPLATES: dict[tuple[NotificationType, Channel, str], tuple[str, str]] 
         "अपॉइंटमेंट की पुष्टि",
         "{{ clinic }}: {{ when }} के आपके अपॉइंटमेंट की पुष्टि हो गई है।",
     ),
+    # Appointment cancellation
+    (T.APPOINTMENT_CANCELLATION, C.IN_APP, "en"): (
+        "Appointment cancelled",
+        "Dear {{ patient_name }}, your appointment with {{ practitioner_name }} on {{ when }} has been"
+        " cancelled. Write to us or call the clinic to book another time.",
+    ),
+    (T.APPOINTMENT_CANCELLATION, C.EMAIL, "en"): (
+        "Appointment on {{ when }} cancelled",
+        "Dear {{ patient_name }},\n\nYour appointment with {{ practitioner_name }} on {{ when }} has been"
+        " cancelled. Write to us or call the clinic to book another time.\n\n{{ clinic }}",
+    ),
+    (T.APPOINTMENT_CANCELLATION, C.SMS, "en"): (
+        "Appointment cancelled",
+        "{{ clinic }}: your appointment on {{ when }} is cancelled.",
+    ),
+    (T.APPOINTMENT_CANCELLATION, C.PUSH, "en"): (
+        "Appointment cancelled",
+        "Your appointment on {{ when }} is cancelled.",
+    ),
+    (T.APPOINTMENT_CANCELLATION, C.IN_APP, "hi"): (
+        "अपॉइंटमेंट रद्द",
+        "प्रिय {{ patient_name }}, {{ when }} को {{ practitioner_name }} के साथ आपका अपॉइंटमेंट रद्द कर दिया"
+        " गया है। नया समय लेने के लिए क्लिनिक से संपर्क करें।",
+    ),
+    (T.APPOINTMENT_CANCELLATION, C.EMAIL, "hi"): (
+        "{{ when }} का अपॉइंटमेंट रद्द",
+        "प्रिय {{ patient_name }},\n\n{{ when }} को {{ practitioner_name }} के साथ आपका अपॉइंटमेंट रद्द कर"
+        " दिया गया है। नया समय लेने के लिए क्लिनिक से संपर्क करें।\n\n{{ clinic }}",
+    ),
+    (T.APPOINTMENT_CANCELLATION, C.SMS, "hi"): (
+        "अपॉइंटमेंट रद्द",
+        "{{ clinic }}: {{ when }} का आपका अपॉइंटमेंट रद्द कर दिया गया है।",
+    ),
+    (T.APPOINTMENT_CANCELLATION, C.PUSH, "hi"): (
+        "अपॉइंटमेंट रद्द",
+        "{{ when }} का आपका अपॉइंटमेंट रद्द कर दिया गया है।",
+    ),
     # Treatment update
     (T.TREATMENT_UPDATE, C.IN_APP, "en"): (
         "Treatment update",

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models.user import User
 from app.schemas import read
 from app.schemas.send import ALL_MY_PATIENTS, SendRequest
+from app.services import appointments
 from app.services.accounts import add_device, create_user
 from app.services.outbox import create_send
 from app.services.templates import install_default_templates
@@ -93,3 +94,7 @@ def _send_demo_notifications(practitioners: list[User]) -> None:
         body="Welcome to the clinic. Your seven-day plan starts with Snehapana on Monday.\n\n"
         "Please keep your evenings light and write to us with any questions.",
     )))
+    first_patient = db.session.scalar(sa.select(User).where(User.practitioner_id == first.id).order_by(User.id))
+    if first_patient is not None:
+        appointments.book(first, {"patient_id": first_patient.id, "starts_at": tomorrow + timedelta(days=1),
+                                  "treatment": "Shirodhara", "location": "Room 2"})

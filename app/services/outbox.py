@@ -98,59 +98,96 @@ def create_send(sender: User | None, request: SendRequest, *, now: datetime | No
         if earlier is not None:
             return earlier
 
-    checked = _validate(sender, request, now)
-    composer = composer_for_content(checked.type, checked.free_text, checked.template_key)
-    config = current_app.config
-    group = NotificationGroup(
-        sender_id=sender_id,
-        idempotency_key=checked.idempotency_key,
-        request_fingerprint=fingerprint,
-        type=checked.type,
-        title=_group_title(checked),
-        recipient_count=len(checked.recipients),
-        scheduled_at=checked.scheduled_at,
-        created_at=now,
-    )
     try:
-        db.session.add(group)
-        db.session.flush()
-        rows, reasons = _build_rows(checked, composer, group, sender_id, now)
-        # A send for later waits in the database with no job until the scheduler's grant.
-        jobs_by_position = {} if checked.scheduled_at else _plan_jobs(rows, batch_size=config["DELIVERY_BATCH_SIZE"])
-        ids = _insert_rows(rows)
-        record_events(
-            [
-                {
-                    "notification_id": nid,
-                    "kind": _first_event_kind(row["status"]),
-                    "status": row["status"],
-                    "detail": reasons.get(position),
-                    "scheduled_for": checked.scheduled_at if row["status"] is Status.SCHEDULED else None,
-                    "actor_id": sender_id,
-                    "created_at": now,
-                }
-                for position, (nid, row) in enumerate(zip(ids, rows, strict=True))
-            ]
-        )
-        _record_send(sender_id, group, checked, len(rows))
+        written = write_send(sender, request, now=now, fingerprint=fingerprint)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         # Another request with the same key won the race: answer with its result.
-        earlier = _replay(sender_id, checked.idempotency_key, fingerprint) if checked.idempotency_key else None
+        earlier = _replay(sender_id, request.idempotency_key, fingerprint) if request.idempotency_key else None
         if earlier is None:
             raise
         return earlier
     except BaseException:
         db.session.rollback()
         raise
+    enqueue_written([written])
+    return _result_of(written.group_id, created=True)
+
+
+@dataclass(frozen=True)
+class WrittenSend:
+    """A send written but not yet committed: its group, and the jobs to enqueue after the commit."""
+
+    group_id: int
+    jobs: list[DeliveryJob]
+
+
+def write_send(
+    sender: User | None,
+    request: SendRequest,
+    *,
+    now: datetime,
+    fingerprint: str | None = None,
+    appointment_id: int | None = None,
+) -> WrittenSend:
+    """Validate and write a send in the caller's transaction, committing nothing.
+
+    A clinic record and the notifications it causes (an appointment and its reminders) are
+    then one commit: both are written or neither. Enqueue with `enqueue_written` once committed.
+
+    Raises:
+        ValidationError: bad input, field by field; nothing was written.
+    """
+    checked = _validate(sender, request, now)
+    composer = composer_for_content(checked.type, checked.free_text, checked.template_key)
+    config = current_app.config
+    sender_id = sender.id if sender else None
+    group = NotificationGroup(
+        sender_id=sender_id,
+        idempotency_key=checked.idempotency_key,
+        request_fingerprint=fingerprint or _fingerprint(request),
+        type=checked.type,
+        title=_group_title(checked),
+        recipient_count=len(checked.recipients),
+        scheduled_at=checked.scheduled_at,
+        created_at=now,
+        appointment_id=appointment_id,
+    )
+    db.session.add(group)
+    db.session.flush()
+    rows, reasons = _build_rows(checked, composer, group, sender_id, now)
+    # A send for later waits in the database with no job until the scheduler's grant.
+    jobs_by_position = {} if checked.scheduled_at else _plan_jobs(rows, batch_size=config["DELIVERY_BATCH_SIZE"])
+    ids = _insert_rows(rows)
+    record_events(
+        [
+            {
+                "notification_id": nid,
+                "kind": _first_event_kind(row["status"]),
+                "status": row["status"],
+                "detail": reasons.get(position),
+                "scheduled_for": checked.scheduled_at if row["status"] is Status.SCHEDULED else None,
+                "actor_id": sender_id,
+                "created_at": now,
+            }
+            for position, (nid, row) in enumerate(zip(ids, rows, strict=True))
+        ]
+    )
+    _record_send(sender_id, group, checked, len(rows))
     queue = QUEUE_FOR_PRIORITY[checked.priority]
     jobs = [
         DeliveryJob(job_id, queue, tuple(ids[p] for p in positions))
         for job_id, positions in jobs_by_position.items()
     ]
-    enqueue_jobs(get_redis(), jobs, timeout=config["JOB_TIMEOUT_SECONDS"])
-    return _result_of(group.id, created=True)
+    return WrittenSend(group.id, jobs)
+
+
+def enqueue_written(sends: Sequence[WrittenSend]) -> None:
+    """Put committed sends' jobs on Redis (one pipeline); if Redis is away, the sweeper will."""
+    jobs = [job for send in sends for job in send.jobs]
+    if jobs:
+        enqueue_jobs(get_redis(), jobs, timeout=current_app.config["JOB_TIMEOUT_SECONDS"])
 
 
 def _record_send(sender_id: int | None, group: NotificationGroup, checked: _Validated, notifications: int) -> None:

@@ -22,6 +22,7 @@ _NOTE = DataField("note", "Note", False, "Shown in the inbox and email, never in
 TEMPLATE_FIELDS: dict[T, tuple[DataField, ...]] = {
     T.APPOINTMENT_REMINDER: (_WHEN, _THERAPY),
     T.APPOINTMENT_CONFIRMATION: (_WHEN, _THERAPY),
+    T.APPOINTMENT_CANCELLATION: (_WHEN, _THERAPY),
     T.TREATMENT_UPDATE: (_THERAPY, _NOTE),
     T.MEDICATION_REMINDER: (
         DataField("medicine", "Medicine", True, "e.g. Triphala churna"),

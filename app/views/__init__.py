@@ -10,6 +10,7 @@ def register_views(app: Flask) -> None:
     from app.views import (
         account,
         admin,
+        appointments,
         auth,
         dashboard,
         errors,
@@ -28,6 +29,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(inbox.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(appointments.bp)
     app.register_blueprint(webhooks.bp)
     errors.register(app)
     filters.register(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
@@ -42,6 +42,11 @@ def when(value: datetime | None) -> str:
     this_year = datetime.now(zone).year == value.astimezone(zone).year
     pattern = "EEE d MMM, HH:mm" if this_year else "EEE d MMM y, HH:mm"
     return format_datetime(value, format=pattern, tzinfo=zone, locale=viewer_locale())
+
+
+def day(value: date) -> str:
+    """A calendar day in words in the viewer's language, "Wednesday 2 December"."""
+    return format_date(value, "EEEE d MMMM y", locale=viewer_locale())
 
 
 _EVENT_WORDS = {
@@ -108,6 +113,7 @@ def reject_key(mapping, key: str) -> dict:
 def register(app: Flask) -> None:
     app.add_template_filter(localtime)
     app.add_template_filter(when)
+    app.add_template_filter(day)
     app.add_template_filter(event_headline)
     app.add_template_filter(status_pill)
     app.add_template_filter(channel_label)
