@@ -35,13 +35,17 @@ def choose_channels(
     """Resolve the channels for one patient.
 
     `requested=None` means "the patient's preferences"; the in-app inbox is always among them,
-    because SMS and push may carry only a notice that points there. A channel asked for
-    explicitly but turned off by the patient is suppressed, unless the send is urgent (a
-    health alert); an opt-out (STOP, a bounce) is never overridden.
+    because SMS and push may carry only a notice that points there. An urgent send (a health
+    alert) goes instead on every channel, whatever the preferences: a channel the patient cannot
+    be reached on (no number, no device, an opt-out) is then a suppressed row with its reason,
+    so the sender sees where the alert could not go. A channel asked for explicitly but turned
+    off by the patient is suppressed, unless the send is urgent; an opt-out (STOP, a bounce) is
+    never overridden.
     """
     preferred = {Channel(c) for c in patient.preferred_channels if Channel.has_value(c)} | {Channel.IN_APP}
     if requested is None:
-        channels = [Channel.IN_APP, *[c for c in Channel if c in preferred and c is not Channel.IN_APP]]
+        wanted = set(Channel) if urgent else preferred
+        channels = [Channel.IN_APP, *[c for c in Channel if c in wanted and c is not Channel.IN_APP]]
     else:
         channels = list(dict.fromkeys(requested))
     return [

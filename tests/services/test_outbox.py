@@ -193,6 +193,30 @@ def test_a_health_alert_overrides_preferences_but_not_an_opt_out(practitioner):
     assert item.status is Status.QUEUED
 
 
+def test_a_health_alert_by_preference_goes_on_every_channel_the_patient_can_be_reached_on(practitioner):
+    patient = factories.create_patient(practitioner=practitioner, phone="+919800000004", preferred_channels=["in_app"],
+                                       devices=1)
+    result = send(practitioner, free_text([patient], type="health_alert", channels=None))
+    assert {(i.channel.value, i.status) for i in result.items} == {
+        ("in_app", Status.QUEUED), ("sms", Status.QUEUED), ("email", Status.QUEUED), ("push", Status.QUEUED)}
+
+
+def test_a_health_alert_by_preference_never_goes_by_sms_or_email_to_an_address_that_opted_out(practitioner):
+    patient = factories.create_patient(practitioner=practitioner, phone="+919800000005", preferred_channels=["in_app"])
+    patient.sms_opted_out_at = patient.email_opted_out_at = datetime.now(UTC)
+    db.session.commit()
+    result = send(practitioner, free_text([patient], type="health_alert", channels=None))
+    reasons = {i.channel.value: (i.status, i.reason) for i in result.items}
+    assert reasons["sms"] == (Status.SUPPRESSED, "opted out of SMS")
+    assert reasons["email"][0] is Status.SUPPRESSED and "opted out" in reasons["email"][1]
+    assert reasons["in_app"] == (Status.QUEUED, None)
+
+
+def test_a_health_alert_goes_on_the_high_queue(practitioner, patient, redis):
+    send(practitioner, free_text([patient], type="health_alert"))
+    assert queued_job_ids(redis)["high"] and not queued_job_ids(redis)["default"]
+
+
 def test_by_preference_uses_the_patients_channels_and_always_the_inbox(practitioner):
     patient = factories.create_patient(practitioner=practitioner, preferred_channels=["email"])
     result = send(practitioner, free_text([patient], channels=None))
