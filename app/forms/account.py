@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from zoneinfo import available_timezones
+
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.services.password_policy import MIN_LENGTH
@@ -30,3 +33,21 @@ class TwoFactorCodeForm(FlaskForm):
 
     code = StringField("Code", validators=[DataRequired("Enter the 6-digit code your authenticator app shows"),
                                            Length(max=64, message="That code is not right")])
+
+
+# The clinic's usual zones first, then every other by name.
+COMMON_ZONES = ("Asia/Kolkata", "Asia/Dubai", "Europe/London", "America/New_York", "Asia/Singapore", "UTC")
+LANGUAGES = [SelectChoice("en", "English"), SelectChoice("hi", "हिन्दी (Hindi)")]
+
+
+def zone_choices() -> list[SelectChoice]:
+    others = sorted(available_timezones() - set(COMMON_ZONES))
+    return [SelectChoice(zone, zone.replace("_", " ")) for zone in (*COMMON_ZONES, *others)]
+
+
+class ZoneAndLanguageForm(FlaskForm):
+    """Where and in what language a person reads times and messages. The service checks both
+    (a zone this machine does not know is refused there, with the others)."""
+
+    timezone = SelectField("Time zone", choices=zone_choices, validate_choice=False)
+    locale = SelectField("Language", choices=LANGUAGES, validate_choice=False)

@@ -77,6 +77,27 @@ def change_password(user: User, *, current: str, new: str) -> None:
 NAME_MAX = 120  # the users.name column's length
 
 
+def change_zone_and_language(user: User, *, timezone: str, locale: str) -> bool:
+    """Set where and in what language the user reads times and messages; True when it changed.
+
+    Raises:
+        ValidationError: an unknown time zone or an unsupported language, by field.
+    """
+    problems = {"timezone": _problem_of(check_timezone, timezone), "locale": _problem_of(check_locale, locale)}
+    errors = {field: problem for field, problem in problems.items() if problem}
+    if errors:
+        raise ValidationError(errors)
+    changed = [name for name, old, new in (("timezone", user.timezone, timezone), ("locale", user.locale, locale))
+               if old != new]
+    if not changed:
+        return False
+    audit.record(AuditAction.PROFILE_CHANGED, actor_id=user.id,
+                 patient_id=user.id if user.role is Role.PATIENT else None, detail={"changed": changed})
+    user.timezone, user.locale = timezone, locale
+    db.session.commit()
+    return True
+
+
 def create_user(
     *,
     role: Role | str,

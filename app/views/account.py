@@ -1,4 +1,4 @@
-"""A person's own account: their password, whatever their role."""
+"""A person's own account: their password, time zone and language, whatever their role."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask_login import current_user, login_required
 
 from app.extensions import limiter
-from app.forms.account import ChangePasswordForm, TwoFactorCodeForm
+from app.forms.account import ChangePasswordForm, TwoFactorCodeForm, ZoneAndLanguageForm
 from app.services import two_factor
-from app.services.accounts import change_password
+from app.services.accounts import change_password, change_zone_and_language
 from app.services.errors import ValidationError
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -17,7 +17,7 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 @bp.get("")
 @login_required
 def index():
-    """The account page: change your password; staff also manage two-factor sign-in."""
+    """The account page: your password, time zone and language; staff also manage two-factor sign-in."""
     return account_page()
 
 
@@ -41,13 +41,31 @@ def password():
     return account_page(password_form=form), 422
 
 
+@bp.post("/zone")
+@login_required
+def zone():
+    """Change your time zone and language: every time and message after reads in them."""
+    form = ZoneAndLanguageForm()
+    if form.validate_on_submit():
+        try:
+            changed = change_zone_and_language(current_user, timezone=form.timezone.data or "",
+                                               locale=form.locale.data or "")
+        except ValidationError as exc:
+            show_errors(form, exc)
+        else:
+            flash("Saved. Times are now shown in your time zone." if changed else "Nothing to change.", "info")
+            return redirect(url_for("account.index"))
+    return account_page(zone_form=form), 422
+
+
 def account_page(*, password_form: ChangePasswordForm | None = None,
-                 disable_form: TwoFactorCodeForm | None = None) -> str:
+                 disable_form: TwoFactorCodeForm | None = None, zone_form: ZoneAndLanguageForm | None = None) -> str:
     """The account page, with the form that was just sent (and its errors) where there is one."""
     offered = two_factor.offered_to(current_user)
     return render_template(
         "account/index.html",
         password_form=password_form or ChangePasswordForm(),
+        zone_form=zone_form or ZoneAndLanguageForm(timezone=current_user.timezone, locale=current_user.locale),
         two_factor_offered=offered,
         two_factor_required=offered and two_factor.required_for(current_user),
         disable_form=disable_form or TwoFactorCodeForm(),

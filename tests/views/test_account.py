@@ -1,7 +1,10 @@
 """The account page: anyone signed in changes their own password there."""
 
 import pytest
+import sqlalchemy as sa
 
+from app.extensions import db
+from app.models.audit_event import AuditAction, AuditEvent
 from tests import factories, passwords
 from tests.conftest import log_in
 from tests.pages import error_summary, field_error, one, text, texts
@@ -90,3 +93,43 @@ def test_a_refused_password_change_signs_nobody_out(app, client_request, patient
     assert log_in(elsewhere, patient).status_code == 302
     change(client_request.login(patient), current="not my password at all", expected_status=422)
     assert elsewhere.get("/inbox").status_code == 200
+
+
+# --- time zone and language ---------------------------------------------------------------------
+
+
+def change_zone(pages, expected_status: int = 302, **fields):
+    pages.get("/account")
+    return pages.post("/account/zone", data={"timezone": "Europe/London", "locale": "hi", **fields},
+                      expected_status=expected_status)
+
+
+@pytest.mark.parametrize("role", ["patient", "practitioner", "admin"])
+def test_anyone_sets_their_own_time_zone_and_language(request, client_request, role):
+    person = request.getfixturevalue(role)
+    pages = client_request.login(person)
+    change_zone(pages)
+    db.session.refresh(person)
+    assert (person.timezone, person.locale) == ("Europe/London", "hi")
+    page = pages.get("/account")
+    assert one(page, "#timezone option[selected]")["value"] == "Europe/London"
+
+
+def test_the_change_is_in_the_audit_log(client_request, practitioner):
+    change_zone(client_request.login(practitioner))
+    [event] = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == AuditAction.PROFILE_CHANGED))
+    assert (event.actor_id, event.detail) == (practitioner.id, "changed=timezone,locale")
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
+    ({"timezone": "Asia/Kolkata\x00"}, "timezone"),
+    ({"locale": "fr"}, "locale"),
+    ({"locale": ""}, "locale"),
+])
+def test_an_unknown_zone_or_language_is_refused_at_its_field_and_nothing_changes(client_request, patient, fields,
+                                                                                  field):
+    page = change_zone(client_request.login(patient), expected_status=422, **fields)
+    assert field_error(page, field)
+    db.session.refresh(patient)
+    assert (patient.timezone, patient.locale) == ("Asia/Kolkata", "en")
