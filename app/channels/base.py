@@ -19,7 +19,7 @@ from app.vocabulary import Channel
 
 class Outcome(StrEnum):
     OK = "ok"
-    RETRYABLE = "retryable"  # try again later: 5xx, 429, timeouts, connection errors
+    RETRYABLE = "retryable"  # try again later: 5xx, 429, timeouts (ambiguous), connection errors
     PERMANENT = "permanent"  # never retry: invalid number, bad address, unregistered token
 
 
@@ -48,6 +48,9 @@ class DeliveryResult:
     error: str | None = None
     retry_after: float | None = None  # seconds the provider asked us to wait (429)
     invalid_tokens: tuple[str, ...] = ()  # push tokens the provider says are gone for good
+    # The request reached the provider and no answer came back in time: it may have accepted the
+    # message, so a retry may be a duplicate and a receipt that comes later tells what happened.
+    ambiguous: bool = False
 
     @property
     def ok(self) -> bool:

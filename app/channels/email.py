@@ -75,8 +75,10 @@ class SendGridEmailProvider:
             return self._result(Outcome.PERMANENT, error="sendgrid sdk refused the content")
         try:
             response = self._session().post(self._url, json=body, timeout=self._timeout)
+        except requests.ConnectTimeout:  # never reached SendGrid
+            return self._result(Outcome.RETRYABLE, error="sendgrid connection timed out")
         except requests.Timeout:
-            return self._result(Outcome.RETRYABLE, error="sendgrid timed out")
+            return self._result(Outcome.RETRYABLE, error="sendgrid timed out", ambiguous=True)
         except requests.ConnectionError:
             return self._result(Outcome.RETRYABLE, error="sendgrid connection failed")
         except requests.RequestException as exc:

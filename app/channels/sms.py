@@ -129,8 +129,10 @@ class TwilioSmsProvider:
             created = client.messages.create(to=message.to, body=message.body, **options)
         except (TwilioRestException, TwilioServiceException) as exc:
             return self._rejected(exc, transport.last_response)
+        except requests.ConnectTimeout:  # never reached Twilio
+            return self._result(Outcome.RETRYABLE, error="twilio connection timed out")
         except requests.Timeout:
-            return self._result(Outcome.RETRYABLE, error="twilio timed out")
+            return self._result(Outcome.RETRYABLE, error="twilio timed out", ambiguous=True)
         except requests.ConnectionError:
             return self._result(Outcome.RETRYABLE, error="twilio connection failed")
         except requests.RequestException as exc:

@@ -152,6 +152,9 @@ class NotificationEvent(Model):
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     provider: Mapped[str | None] = mapped_column(sa.String(20))
     http_status: Mapped[int | None]
+    # An attempt that timed out after its request went: the provider may have accepted it (a
+    # retry may then be a duplicate), and its receipt, if one comes, is believed over our outcome.
+    ambiguous: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     latency_ms: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(sa.String(500))
 

@@ -32,14 +32,23 @@ class Status(Vocabulary):
 
     @property
     def is_final(self) -> bool:
-        return not TRANSITIONS[self]
+        """Nothing more will be attempted: only a provider's receipt or the patient moves it on."""
+        return self in FINAL
 
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.SCHEDULED: frozenset(
         {Status.SCHEDULED, Status.QUEUED, Status.SENDING, Status.CANCELLED}
     ),
-    Status.QUEUED: frozenset({Status.SCHEDULED, Status.QUEUED, Status.SENDING, Status.CANCELLED}),
+    Status.QUEUED: frozenset(
+        {
+            Status.SCHEDULED,
+            Status.QUEUED,
+            Status.SENDING,
+            Status.CANCELLED,
+            Status.DELIVERED,  # a receipt for an ambiguous attempt: its retry is not needed
+        }
+    ),
     Status.SENDING: frozenset(
         {
             Status.SENT,
@@ -53,12 +62,16 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.SENT: frozenset({Status.DELIVERED, Status.READ, Status.FAILED}),
     Status.DELIVERED: frozenset({Status.READ}),
     Status.READ: frozenset(),
-    Status.FAILED: frozenset(),
+    # Given up on, yet a receipt for an ambiguous attempt says the patient has it: believed.
+    Status.FAILED: frozenset({Status.DELIVERED}),
     Status.CANCELLED: frozenset(),
     Status.SUPPRESSED: frozenset(),
 }
 
 PENDING = frozenset({Status.SCHEDULED, Status.QUEUED})
+FINAL = frozenset({Status.SENT, Status.DELIVERED, Status.READ, Status.FAILED, Status.CANCELLED, Status.SUPPRESSED})
+# Moves only a provider's receipt for an ambiguous attempt may make (`transitions.confirm_delivered`).
+AFTER_AMBIGUOUS = frozenset({(Status.QUEUED, Status.DELIVERED), (Status.FAILED, Status.DELIVERED)})
 UNREAD_INBOX = frozenset({Status.SENT, Status.DELIVERED})
 
 

@@ -30,6 +30,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -45,7 +46,7 @@ from app.services import lease
 from app.services.channel_choice import unreachable_reason
 from app.services.database_outage import committed, is_outage
 from app.services.live_inbox import publish_inbox_items
-from app.services.provider_events import apply_receipts_kept_for
+from app.services.provider_events import TWILIO_REFERENCE_ARG, apply_receipts_kept_for
 from app.services.quiet_hours import quiet_hours_end
 from app.services.retry_policy import retry_delay
 from app.services.transitions import change_status, claim, renew_lease, write_outcomes
@@ -186,10 +187,10 @@ def _write(outcomes: _Outcomes, report: BatchReport, now: datetime) -> None:
     applied = committed(store, what=f"{len(outcomes.updates)} outcome(s)")
     if len(applied) != len(outcomes.updates):
         log.warning("%d outcome(s) arrived after their rows were recovered", len(outcomes.updates) - len(applied))
-    # A provider's receipt can overtake the commit above; it was kept, and applies now.
-    sent = [update["id"] for update in applied if update["status"] is Status.SENT]
-    if sent:
-        apply_receipts_kept_for(sent)
+    # A provider's receipt can overtake the commit above (or report on an ambiguous attempt
+    # while this one ran); it was kept, and applies now.
+    if applied:
+        apply_receipts_kept_for([update["id"] for update in applied])
         db.session.commit()
 
     publish_inbox_items(get_redis(), outcomes.live)
@@ -259,7 +260,10 @@ def _message_for(row: Any, tokens: dict[int, tuple[str, ...]], config: Any) -> O
         html=row.html,
         push_tokens=tokens.get(row.user_id, ()) if row.channel is Channel.PUSH else (),
         data={"type": row.type.value},
-        status_callback_url=config["PUBLIC_BASE_URL"].rstrip("/") + STATUS_CALLBACK_PATH
+        # Our reference rides in the callback URL, so a receipt for an attempt whose answer never
+        # came (and whose message id we never heard) still finds its notification.
+        status_callback_url=config["PUBLIC_BASE_URL"].rstrip("/") + STATUS_CALLBACK_PATH + "?"
+        + urlencode({TWILIO_REFERENCE_ARG: row.public_id})
         if row.channel is Channel.SMS
         else None,
     )
@@ -345,7 +349,7 @@ def _record_attempt(outcomes: _Outcomes, row: Any, result: DeliveryResult, laten
         # Granted to no job: it waits in the database until the scheduler enqueues it, when due.
         update.update(status=Status.QUEUED, next_attempt_at=run_at, **lease.granted_to(None))
         kind = EventKind.RETRY
-        detail = f"attempt {attempts} of {row.max_attempts} failed; retrying in {round(delay)} s"
+        detail = f"attempt {attempts} of {row.max_attempts} {_what_went_wrong(result)}; retrying in {round(delay)} s"
     else:
         update.update(status=Status.FAILED, failed_at=now, status_reason=_failure_reason(result, attempts))
         kind = EventKind.FAILED
@@ -355,8 +359,13 @@ def _record_attempt(outcomes: _Outcomes, row: Any, result: DeliveryResult, laten
     outcomes.events.append(
         {"notification_id": row.id, "kind": kind, "status": update["status"], "detail": detail,
          "provider": result.provider, "http_status": result.http_status, "latency_ms": latency_ms,
-         "error": result.error[:500] if result.error else None, "scheduled_for": run_at, "created_at": now}
+         "error": result.error[:500] if result.error else None, "scheduled_for": run_at, "created_at": now,
+         "ambiguous": result.ambiguous}
     )
+
+
+def _what_went_wrong(result: DeliveryResult) -> str:
+    return "timed out (the provider may have it: its receipt would settle it)" if result.ambiguous else "failed"
 
 
 def _failure_reason(result: DeliveryResult, attempts: int) -> str:

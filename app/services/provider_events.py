@@ -14,6 +14,14 @@ outcome is not written yet (the worker would then lose its attempt). The worker 
 receipts right after it commits its outcomes, and the webhook applies its own right after it
 commits keeping them: each side commits before it looks for the other's, so of two that race
 at least one sees both. Receipts nothing claims are forgotten after EARLY_RECEIPT_RETENTION.
+
+A receipt can also report on an attempt we took for failed: one that timed out after its
+request went (ambiguous), which the provider had accepted after all. Neither Twilio nor SendGrid
+takes an idempotency key for a send, so each request carries our reference instead (the Twilio
+status callback URL's `notification` argument, SendGrid's custom arg of that name), and such a
+late receipt of delivery finds its notification without the message id we never heard:
+`transitions.confirm_delivered` then believes it over our outcome (a failed row ends delivered,
+a waiting retry is withdrawn).
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ from app.services import audit
 from app.services.contact import normalise_phone
 from app.services.errors import ValidationError
 from app.services.row_counts import changed_rows
-from app.services.transitions import change_status
+from app.services.transitions import change_status, confirm_delivered
 from app.services.webhook_receipts import first_receipt
 from app.vocabulary import Channel
 
@@ -63,6 +71,8 @@ SENDGRID_DELIVERED = {"delivered"}
 SENDGRID_FAILED = {"bounce", "dropped"}
 SENDGRID_OPT_OUT = {"spamreport", "unsubscribe", "group_unsubscribe"}
 SENDGRID_REFERENCE_ARG = "notification"
+# The status callback URL's query argument that carries our reference (Twilio signs the URL).
+TWILIO_REFERENCE_ARG = "notification"
 
 # How long a receipt waits for the send it reports on to be recorded: normally well under a
 # second; an hour covers a worker stalled on a slow provider. One whose worker died before
@@ -78,8 +88,15 @@ class ReceiptOutcome:
     kept: bool = False  # it came before its send was recorded: it applies once that is
 
 
-def apply_twilio_status(message_sid: str, status: str, error_code: str | None = None) -> ReceiptOutcome:
-    """Apply one Twilio status callback, once; unknown statuses are refused, others acknowledged."""
+def apply_twilio_status(
+    message_sid: str, status: str, error_code: str | None = None, reference: str | None = None
+) -> ReceiptOutcome:
+    """Apply one Twilio status callback, once; unknown statuses are refused, others acknowledged.
+
+    `reference` is the notification's public id from the callback URL. Only a report of delivery
+    is applied by it: a message id we never recorded is an ambiguous attempt the provider
+    accepted, and its failure says nothing about the attempt that did get through.
+    """
     status = (status or "").strip().lower()
     if not message_sid or not status:
         raise ValidationError({"MessageStatus": "MessageSid and MessageStatus are required"})
@@ -98,12 +115,22 @@ def apply_twilio_status(message_sid: str, status: str, error_code: str | None = 
         db.session.commit()
         return ReceiptOutcome(matched=notification_id is not None, changed=False)
     target, detail = outcome
+    referenced = None
+    if notification_id is None and is_public_id(reference) and target is Status.DELIVERED:
+        referenced = _sms_by_reference(reference)
+        if referenced is not None and referenced[1] is not Status.SENDING:
+            notification_id = referenced[0]
     if notification_id is not None:
         moved = _apply(target, [notification_id], "twilio", detail)
         db.session.commit()
         return ReceiptOutcome(matched=True, changed=bool(moved))
-    # No row has this sid yet: the worker may not have recorded it. Keep the report for when it does.
-    kept = _keep([{"provider": "twilio", "provider_message_id": message_sid, "status": target, "detail": detail}])
+    # No row has this sid yet: the worker may not have recorded it (or, by the reference, its row
+    # is being sent again after an ambiguous attempt). Keep the report for when it is recorded.
+    early: dict[str, Any] = {"provider": "twilio", "provider_message_id": message_sid, "status": target,
+                             "detail": detail}
+    if referenced is not None:
+        early.update(provider_message_id=None, notification_id=referenced[0])
+    kept = _keep([early])
     db.session.commit()
     changed = _apply_kept(EarlyReceipt.id.in_(kept))  # ... unless it did so meanwhile
     db.session.commit()
@@ -225,6 +252,15 @@ def apply_sendgrid_events(events: Iterable[Mapping[str, Any]]) -> int:
     return changed
 
 
+def _sms_by_reference(reference: str) -> tuple[int, Status] | None:
+    row = db.session.execute(
+        sa.select(Notification.id, Notification.status).where(
+            Notification.public_id == reference, Notification.channel == Channel.SMS
+        )
+    ).first()
+    return (row.id, row.status) if row else None
+
+
 def _rows_by_reference(references: set[str]) -> dict[str, tuple[int, Status]]:
     if not references:
         return {}
@@ -252,8 +288,9 @@ def _set_email_opt_out(notification_ids: list[int]) -> None:
 
 
 def apply_receipts_kept_for(notification_ids: Collection[int]) -> int:
-    """Apply receipts that came before these notifications' sends were recorded (the worker
-    calls this after committing its outcomes); return how many notifications changed."""
+    """Apply receipts that came before these notifications' outcomes were recorded (the worker
+    calls this after committing them, whatever they were: a receipt for an ambiguous earlier
+    attempt applies to a retry or a failure too); return how many notifications changed."""
     return _apply_kept(Notification.id.in_(list(notification_ids))) if notification_ids else 0
 
 
@@ -312,8 +349,7 @@ def _apply(target: Status, ids: list[int], provider: str, detail: str) -> list[i
         return []
     now = utcnow()
     if target is Status.DELIVERED:
-        return change_status(ids, Status.DELIVERED, EventKind.DELIVERED, only_from=[Status.SENT],
-                             values={"delivered_at": now}, detail=detail, provider=provider, now=now)
+        return confirm_delivered(ids, detail=detail, provider=provider, now=now)
     return change_status(ids, Status.FAILED, EventKind.FAILED, only_from=[Status.SENT],
                          values={"failed_at": now, "status_reason": detail[:200]},
                          detail=detail, provider=provider, now=now)

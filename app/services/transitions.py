@@ -6,8 +6,11 @@ each claimed row's own result of an attempt. All three are compare-and-set updat
 clause comes from `sources_of(target)` in `app.models.status`, so two actors racing for the
 same rows (a worker claiming while a practitioner cancels, a job run twice) cannot both win,
 and a change the table does not allow cannot happen. Each moved row gets its event in the same
-transaction. `reassign_job` and `grant_waiting` keep the status and change only the job (a lost
-job replaced; work whose time has come given one).
+transaction. `confirm_delivered`, a provider's receipt of delivery, is the one writer allowed
+the moves the table keeps for a receipt of an ambiguous attempt (`AFTER_AMBIGUOUS`: a retry
+waiting, or given up on, while the patient has the message). `reassign_job` and
+`grant_waiting` keep the status and change only the job (a lost job replaced; work whose time
+has come given one).
 
 No other module updates notification rows (tests/services/test_status_writers.py keeps it so).
 Nothing here commits: the calling service owns the transaction.
@@ -24,7 +27,7 @@ import sqlalchemy as sa
 from app.clock import utcnow
 from app.extensions import db
 from app.models.notification import EventKind, Notification, NotificationEvent
-from app.models.status import PENDING, Status, sources_of
+from app.models.status import AFTER_AMBIGUOUS, PENDING, Status, sources_of
 from app.services import lease
 from app.services.row_counts import changed_rows
 
@@ -58,6 +61,41 @@ def change_status(
         ]
     )
     return moved
+
+
+def confirm_delivered(
+    ids: Collection[int], *, detail: str, provider: str, now: datetime | None = None
+) -> list[int]:
+    """Apply a provider's receipt of delivery; return the notifications it moved.
+
+    A sent notification becomes delivered. So does one whose attempt was ambiguous (it timed out
+    after the request went) and which has since been given up on or waits for its retry: the
+    receipt proves the provider had it, so it ends delivered, and a waiting retry is withdrawn
+    (granted to no job, its job finds nothing to claim) rather than sent a second time.
+    """
+    now = now or utcnow()
+    moved = change_status(ids, Status.DELIVERED, EventKind.DELIVERED, only_from=[Status.SENT],
+                          values={"delivered_at": now}, detail=detail, provider=provider, now=now)
+    rest = set(ids) - set(moved)
+    if not rest:
+        return moved
+    after_ambiguous = _update(
+        rest,
+        [Notification.status.in_({source for source, _ in AFTER_AMBIGUOUS}), _had_ambiguous_attempt()],
+        {"status": Status.DELIVERED, "delivered_at": now, "failed_at": None, "status_reason": None,
+         "next_attempt_at": None, **lease.granted_to(None), "updated_at": now},
+    )
+    record_events(
+        [{"notification_id": nid, "kind": EventKind.DELIVERED, "status": Status.DELIVERED,
+          "detail": f"{detail} (an attempt that timed out had reached {provider})", "provider": provider,
+          "created_at": now} for nid in after_ambiguous]
+    )
+    return moved + after_ambiguous
+
+
+def _had_ambiguous_attempt() -> sa.ColumnElement[bool]:
+    return sa.exists().where(NotificationEvent.notification_id == Notification.id,
+                             NotificationEvent.ambiguous.is_(True))
 
 
 def claim(ids: Collection[int], job_id: str | None, *, now: datetime) -> list[int]:
@@ -163,6 +201,7 @@ def _update(ids: Collection[int], where: Sequence[sa.ColumnElement[bool]], value
 
 
 def _sources(target: Status, only_from: Iterable[Status] | None) -> frozenset[Status]:
-    sources = sources_of(target)
+    """Where `target` may be reached from, leaving out what only `confirm_delivered` may do."""
+    sources = sources_of(target) - {source for source, to in AFTER_AMBIGUOUS if to is target}
     return sources if only_from is None else sources & frozenset(only_from)
 

@@ -35,7 +35,7 @@ def twilio_status():
     try:
         provider_events.apply_twilio_status(
             request.form.get("MessageSid", ""), request.form.get("MessageStatus", ""),
-            request.form.get("ErrorCode"),
+            request.form.get("ErrorCode"), request.args.get(provider_events.TWILIO_REFERENCE_ARG),
         )
     except ValidationError as error:
         return jsonify(error="invalid", message=error.message), 400

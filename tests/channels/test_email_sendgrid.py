@@ -120,6 +120,12 @@ def test_timeout_is_retryable_and_returns_after_the_configured_timeout(provider,
     assert time.monotonic() - started < 2
 
 
+def test_a_timeout_after_the_request_went_is_ambiguous(provider, fake_sendgrid):
+    fake_sendgrid.fail_next("timeout")
+
+    assert provider.send(email()).ambiguous
+
+
 def test_slow_answer_within_the_timeout_is_delivered(provider, fake_sendgrid):
     fake_sendgrid.fail_next("slow", delay=0.2)
 
@@ -146,6 +152,7 @@ def test_refused_connection_is_retryable(fake_sendgrid, unused_port):
 
     assert result.outcome is Outcome.RETRYABLE
     assert result.http_status is None
+    assert not result.ambiguous  # it never reached the provider
 
 
 @pytest.mark.parametrize("kind", ["permanent", "server_error", "rate_limited"])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.models.status import PENDING, TRANSITIONS, Status, can_transition, sources_of
+from app.models.status import AFTER_AMBIGUOUS, PENDING, TRANSITIONS, Status, can_transition, sources_of
 
 
 def test_every_status_has_a_transition_entry():
@@ -33,10 +33,26 @@ def test_delivered_can_only_be_read():
     assert TRANSITIONS[Status.DELIVERED] == {Status.READ}
 
 
-@pytest.mark.parametrize("final", [Status.READ, Status.FAILED, Status.CANCELLED, Status.SUPPRESSED])
+@pytest.mark.parametrize("final", [Status.READ, Status.CANCELLED, Status.SUPPRESSED])
 def test_final_statuses_never_change(final):
     assert final.is_final
     assert not TRANSITIONS[final]
+
+
+def test_a_failed_notification_changes_only_to_delivered_by_a_receipt_for_an_ambiguous_attempt():
+    assert Status.FAILED.is_final
+    assert TRANSITIONS[Status.FAILED] == {Status.DELIVERED}
+    assert (Status.FAILED, Status.DELIVERED) in AFTER_AMBIGUOUS
+
+
+def test_a_retry_waiting_after_an_ambiguous_attempt_may_end_delivered_by_its_receipt():
+    assert (Status.QUEUED, Status.DELIVERED) in AFTER_AMBIGUOUS
+    assert {(source, target) for source, targets in TRANSITIONS.items() for target in targets} >= AFTER_AMBIGUOUS
+
+
+@pytest.mark.parametrize("status", [Status.SCHEDULED, Status.QUEUED, Status.SENDING])
+def test_work_not_yet_attempted_or_under_way_is_not_final(status):
+    assert not status.is_final
 
 
 def test_nothing_goes_back_to_sending_except_by_a_claim():

@@ -44,7 +44,7 @@ def test_sms_goes_through_twilio_with_a_status_callback(run_worker, twilio, prac
     row = the_row()
     [received] = twilio.received
     assert (received["to"], received["body"]) == ("+919876543210", "Rest well after your session.")
-    assert received["status_callback"] == "http://localhost/webhooks/twilio/status"
+    assert received["status_callback"] == f"http://localhost/webhooks/twilio/status?notification={row.public_id}"
     assert (row.status, row.provider, row.provider_message_id) == (Status.SENT, "twilio", received["sid"])
 
 
@@ -88,6 +88,24 @@ def test_a_timeout_is_retried(run_worker, twilio, use_settings, practitioner, pa
     factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
     run_worker()
     assert (the_row().status, the_row().error_message) == (Status.QUEUED, "twilio timed out")
+
+
+def test_a_timeout_after_the_request_went_is_recorded_as_ambiguous(run_worker, twilio, use_settings, practitioner,
+                                                                   patient):
+    use_settings(PROVIDER_TIMEOUT_SECONDS=0.5)
+    twilio.fail_next("timeout")
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
+    run_worker()
+    [attempt] = [event for event in the_row().events if event.kind.value == "retry"]
+    assert attempt.ambiguous
+    assert "the provider may have it" in attempt.detail
+
+
+def test_an_attempt_the_provider_answered_is_not_ambiguous(run_worker, twilio, practitioner, patient):
+    twilio.fail_next("server_error")
+    factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
+    run_worker()
+    assert [event.ambiguous for event in the_row().events if event.provider] == [False]
 
 
 def test_an_invalid_number_fails_at_once_without_retry(run_worker, redis, twilio, practitioner, patient):
