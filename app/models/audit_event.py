@@ -30,6 +30,7 @@ class AuditAction(Vocabulary):
     TWO_FACTOR_RESET = "two_factor_reset"
     PASSWORD_CHANGED = "password_changed"
     PROFILE_CHANGED = "profile_changed"
+    PREFERENCES_CHANGED = "preferences_changed"
     NOTIFICATION_VIEWED = "notification_viewed"
     DELIVERY_LOG_VIEWED = "delivery_log_viewed"
     DELIVERY_LOG_EXPORTED = "delivery_log_exported"
@@ -74,6 +75,7 @@ _LABELS = {
     AuditAction.TWO_FACTOR_RESET: "Two-factor sign-in reset by an admin",
     AuditAction.PASSWORD_CHANGED: "Password changed",
     AuditAction.PROFILE_CHANGED: "Time zone or language changed",
+    AuditAction.PREFERENCES_CHANGED: "Delivery preferences changed",
     AuditAction.NOTIFICATION_VIEWED: "Notification viewed",
     AuditAction.DELIVERY_LOG_VIEWED: "Delivery log viewed",
     AuditAction.DELIVERY_LOG_EXPORTED: "Delivery log exported",

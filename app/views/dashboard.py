@@ -13,7 +13,7 @@ from app.forms.compose import ONE_PATIENT, ComposeForm, MonitorFilterForm, Resch
 from app.models.audit_event import AuditAction
 from app.models.status import Status
 from app.models.user import User
-from app.services import audit, monitoring, scheduling
+from app.services import audit, monitoring, preferences, scheduling
 from app.services.access import visible_patients
 from app.services.errors import ValidationError
 from app.services.input_rules import as_id, has_control_characters
@@ -23,6 +23,7 @@ from app.services.template_fields import fields_for
 from app.views import filters
 from app.views.access import staff_required
 from app.views.htmx import page_or_fragment
+from app.views.preferences import preferences_page
 from app.views.safe_redirect import local_path
 from app.vocabulary import Channel, NotificationType, Role
 
@@ -318,3 +319,14 @@ def cancel_send(group_id: str):
 def _back_to(default: str) -> str:
     """Return to the page the button was on, when that is a page of this site."""
     return local_path(request.form.get("next")) or default
+
+
+# --- a patient's preferences, set by their practitioner or an admin ---------------------------
+
+
+@bp.route("/patients/<int:patient_id>/preferences", methods=["GET", "POST"])
+@staff_required
+def patient_preferences(patient_id: int):
+    """A patient's delivery preferences, changed on their behalf (a patient who asked at the desk)."""
+    patient = preferences.editable_patient(current_user, patient_id)
+    return preferences_page(patient, back=url_for("appointments.day", patient=patient_id))

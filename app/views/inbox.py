@@ -10,6 +10,7 @@ from app.services.access import visible_notification
 from app.services.input_rules import as_id
 from app.views.access import patient_required
 from app.views.htmx import is_htmx, page_or_fragment
+from app.views.preferences import preferences_page
 from app.vocabulary import Role
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
@@ -57,3 +58,11 @@ def unread_badge() -> dict[str, int]:
     if current_user.is_authenticated and current_user.role is Role.PATIENT:
         return {"nav_unread": inbox_service.unread_count(current_user)}
     return {}
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@patient_required
+def own_preferences():
+    """How the patient wants to hear from the clinic, besides this inbox."""
+    return preferences_page(current_user, back=url_for("inbox.index"))
+

@@ -1,0 +1,32 @@
+"""The delivery preferences page, one for a patient's own use and for staff acting for them."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request
+from flask_login import current_user
+
+from app.forms.preferences import PreferencesForm
+from app.models.user import User
+from app.services import preferences
+from app.services.errors import ValidationError
+from app.vocabulary import Channel
+
+
+def preferences_page(patient: User, *, back: str):
+    """The preferences form for `patient`, shared by the patient's own page and staff's."""
+    form = PreferencesForm()
+    if request.method == "GET":
+        form.channels.data = [c for c in patient.preferred_channels if c != Channel.IN_APP]
+        form.quiet_start.data, form.quiet_end.data = patient.quiet_hours_start, patient.quiet_hours_end
+    elif form.validate():
+        try:
+            changed = preferences.set_preferences(current_user, patient.id, channels=form.channels.data or [],
+                                                  quiet_start=form.quiet_start.data, quiet_end=form.quiet_end.data)
+        except ValidationError as error:
+            for name, message in error.errors.items():
+                form[name].errors = [*form[name].errors, message]
+        else:
+            flash("Saved. The next messages follow these preferences." if changed else "Nothing to change.", "info")
+            return redirect(request.path)
+    status = 422 if request.method == "POST" else 200
+    return render_template("inbox/preferences.html", form=form, patient=patient, back=back), status
