@@ -8,6 +8,7 @@ from datetime import datetime, tzinfo
 from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     RadioField,
@@ -71,6 +72,7 @@ class ComposeForm(FlaskForm):
     send_mode = RadioField("When", choices=options(("now", "Send now"), ("later", "Schedule")), default="now")
     send_date = DateField("Date", validators=[Optional(), plausible_date])
     send_time = TimeField("Time", validators=[Optional()])
+    in_patients_zones = BooleanField("At this time in each patient's own time zone")
     idempotency_key = HiddenField(default=lambda: uuid.uuid4().hex)
 
     def allow_all_patients(self) -> None:
@@ -120,9 +122,12 @@ class ComposeForm(FlaskForm):
         one = self.recipient_mode.data == ONE_PATIENT
         use_template = self.content_mode.data == "template"
         patient_id = as_id(self.patient_id.data)
-        scheduled_at = None
+        scheduled_at = at_local_time = None
         if self.scheduling and self.send_date.data and self.send_time.data and not self.send_date.errors:
-            scheduled_at = datetime.combine(self.send_date.data, self.send_time.data, tzinfo=zone)
+            if self.in_patients_zones.data:
+                at_local_time = datetime.combine(self.send_date.data, self.send_time.data)
+            else:
+                scheduled_at = datetime.combine(self.send_date.data, self.send_time.data, tzinfo=zone)
         return read(SendRequest, dict(
             type=self.type.data,
             recipient_ids=[patient_id] if one and patient_id is not None else [],
@@ -133,6 +138,7 @@ class ComposeForm(FlaskForm):
             body="" if use_template else self.body.data or "",
             data=self.data_values() if use_template else {},
             scheduled_at=scheduled_at,
+            at_local_time=at_local_time,
             idempotency_key=self.idempotency_key.data or None,
         ), context={"now": utcnow()})
 

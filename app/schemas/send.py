@@ -20,7 +20,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from app.schemas import refusal
 from app.schemas.fields import moment, text
 from app.services import idempotency
-from app.services.input_rules import CONTROL_CHARACTERS, as_id, has_control_characters
+from app.services.input_rules import CONTROL_CHARACTERS, DAY_OUT_OF_RANGE, as_id, has_control_characters, plausible_day
 from app.services.rendering import RESERVED_DATA_KEYS
 from app.services.send_times import schedule_problem
 from app.services.template_fields import fields_for, label_for, missing_value_message
@@ -120,6 +120,20 @@ def _value_problem(key: str, value: Any) -> str | None:
     return None
 
 
+def _wall_clock(raw: Any) -> datetime | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        when = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw).strip())
+    except ValueError:
+        raise ValueError("Give the local time as ISO 8601 without an offset, like 2026-12-01T08:00") from None
+    if when.tzinfo is not None:
+        raise ValueError("Give the local time without a zone: it is read in each patient's own zone")
+    if not plausible_day(when.date()):
+        raise ValueError(DAY_OUT_OF_RANGE)
+    return when
+
+
 def _key(raw: Any) -> str | None:
     if raw is not None and not idempotency.is_valid_key(raw):
         raise ValueError(idempotency.KEY_RULE)
@@ -152,6 +166,8 @@ class SendRequest(BaseModel):
     )
     # Aware, or ISO 8601 with an offset; read as UTC. None: now.
     scheduled_at: Annotated[datetime | None, BeforeValidator(moment)] = None
+    # Or a wall-clock time with no zone ("08:00"), read in each patient's own time zone.
+    at_local_time: Annotated[datetime | None, BeforeValidator(_wall_clock)] = None
     priority: Annotated[Priority | None, BeforeValidator(_one_of(Priority, "priority"))] = None
     idempotency_key: Annotated[str | None, BeforeValidator(_key)] = None
 
@@ -190,6 +206,13 @@ class SendRequest(BaseModel):
             if missing:
                 raise refusal(missing)
         return data
+
+    @field_validator("at_local_time")
+    @classmethod
+    def _one_way_to_say_when(cls, local: datetime | None, info: ValidationInfo) -> datetime | None:
+        if local is not None and info.data.get("scheduled_at") is not None:
+            raise ValueError("Give one time: an instant, or a local time for each patient")
+        return local
 
     @field_validator("scheduled_at")
     @classmethod

@@ -12,7 +12,7 @@ never lost, and one that was refused left nothing behind.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +40,7 @@ from app.services.rendering import (
     FreeText,
     RenderError,
 )
-from app.services.send_times import check_schedule_time
+from app.services.send_times import check_schedule_time, in_zone, schedule_problem
 from app.services.transitions import record_events
 from app.vocabulary import Channel, NotificationType, Priority, Role
 
@@ -77,6 +77,15 @@ class _Validated:
     scheduled_at: datetime | None
     recipients: list[User]
     idempotency_key: str | None
+    # A send at a local time: each patient's own moment (UTC) by patient id.
+    moments: dict[int, datetime] = field(default_factory=dict)
+
+    def moment_for(self, patient_id: int) -> datetime | None:
+        return self.moments.get(patient_id) or self.scheduled_at
+
+    @property
+    def first_moment(self) -> datetime | None:
+        return min(self.moments.values()) if self.moments else self.scheduled_at
 
 
 def create_send(sender: User | None, request: SendRequest, *, now: datetime | None = None) -> SendResult:
@@ -150,7 +159,7 @@ def write_send(
         type=checked.type,
         title=_group_title(checked),
         recipient_count=len(checked.recipients),
-        scheduled_at=checked.scheduled_at,
+        scheduled_at=checked.first_moment,
         created_at=now,
         appointment_id=appointment_id,
     )
@@ -158,7 +167,7 @@ def write_send(
     db.session.flush()
     rows, reasons = _build_rows(checked, composer, group, sender_id, now)
     # A send for later waits in the database with no job until the scheduler's grant.
-    jobs_by_position = {} if checked.scheduled_at else _plan_jobs(rows, batch_size=config["DELIVERY_BATCH_SIZE"])
+    jobs_by_position = {} if checked.first_moment else _plan_jobs(rows, batch_size=config["DELIVERY_BATCH_SIZE"])
     ids = _insert_rows(rows)
     record_events(
         [
@@ -167,7 +176,7 @@ def write_send(
                 "kind": _first_event_kind(row["status"]),
                 "status": row["status"],
                 "detail": reasons.get(position),
-                "scheduled_for": checked.scheduled_at if row["status"] is Status.SCHEDULED else None,
+                "scheduled_for": row["scheduled_at"] if row["status"] is Status.SCHEDULED else None,
                 "actor_id": sender_id,
                 "created_at": now,
             }
@@ -197,7 +206,7 @@ def _record_send(sender_id: int | None, group: NotificationGroup, checked: _Vali
     audit.record(AuditAction.SEND_CREATED, actor_id=sender_id,
                  patient_id=recipients[0].id if len(recipients) == 1 else None,
                  detail={"send": group.public_id, "type": checked.type, "recipients": len(recipients),
-                         "notifications": notifications, "scheduled_for": checked.scheduled_at})
+                         "notifications": notifications, "scheduled_for": checked.first_moment})
 
 
 def validate_send(sender: User | None, request: SendRequest, *, now: datetime | None = None) -> None:
@@ -244,14 +253,14 @@ def _build_rows(
     now: datetime,
 ) -> tuple[list[dict[str, Any]], dict[int, str]]:
     config = current_app.config
-    status = Status.SCHEDULED if checked.scheduled_at else Status.QUEUED
-    due = checked.scheduled_at or now
     with_devices = _users_with_push_devices([p.id for p in checked.recipients])
     rows: list[dict[str, Any]] = []
     reasons: dict[int, str] = {}
     errors: dict[str, str] = {}
     for patient in checked.recipients:
         practitioner = patient.practitioner
+        when = checked.moment_for(patient.id)
+        status = Status.SCHEDULED if when else Status.QUEUED
         context = template_context(patient.name, practitioner.name if practitioner else None, checked.data)
         choices = choose_channels(
             patient,
@@ -284,8 +293,8 @@ def _build_rows(
                     "status": status if choice.deliverable else Status.SUPPRESSED,
                     "status_reason": choice.suppressed_reason,
                     "max_attempts": config["MAX_ATTEMPTS"],
-                    "scheduled_at": checked.scheduled_at,
-                    "next_attempt_at": due if choice.deliverable else None,
+                    "scheduled_at": when,
+                    "next_attempt_at": (when or now) if choice.deliverable else None,
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -328,6 +337,7 @@ def _validate(sender: User | None, request: SendRequest, now: datetime) -> _Vali
         free_text = FreeText(request.title or request.type.label, request.body)
     scheduled_at = check_schedule_time(request.scheduled_at, now, errors)
     recipients = _check_recipients(sender, request, errors)
+    moments = _local_moments(request.at_local_time, recipients, now, errors) if request.at_local_time else {}
     if errors:
         raise ValidationError(errors)
     return _Validated(
@@ -340,7 +350,34 @@ def _validate(sender: User | None, request: SendRequest, now: datetime) -> _Vali
         scheduled_at=scheduled_at,
         recipients=recipients,
         idempotency_key=request.idempotency_key,
+        moments=moments,
     )
+
+
+def _local_moments(local: datetime, recipients: list[User], now: datetime, errors: dict[str, str]
+                   ) -> dict[int, datetime]:
+    """Each patient's moment for a wall-clock time in their own zone; a time that does not exist
+    or happens twice for someone, or has passed for someone, refuses the send naming them."""
+    moments: dict[int, datetime] = {}
+    problems: dict[str, list[str]] = {}
+    for patient in recipients:
+        try:
+            moment = in_zone(local, patient.zone)
+        except ValueError as exc:
+            problems.setdefault(str(exc), []).append(patient.name)
+            continue
+        if schedule_problem(moment, now):
+            passed = moment < now
+            problems.setdefault(f"{'has passed' if passed else 'is more than a year ahead'} in {patient.timezone}",
+                                []).append(patient.name)
+            continue
+        moments[patient.id] = moment
+    if problems:
+        errors["at_local_time"] = "; ".join(
+            f"{local:%d %b %Y, %H:%M} {reason} (for {', '.join(names[:5])}{' and others' if len(names) > 5 else ''})"
+            for reason, names in problems.items()
+        )
+    return moments
 
 
 def _default_priority(type_: NotificationType, recipient_count: int) -> Priority:

@@ -7,7 +7,7 @@ more than a year ahead.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from app.services.input_rules import parse_moment
 
@@ -37,3 +37,18 @@ def schedule_problem(when: datetime, now: datetime) -> str | None:
     if when > now + FURTHEST_SCHEDULE:
         return "Schedule no more than a year ahead"
     return None
+
+
+def in_zone(local: datetime, zone: tzinfo) -> datetime:
+    """The UTC moment a wall-clock time (no zone) names in `zone`.
+
+    Raises:
+        ValueError: the time does not exist there that day (the clocks go forward over it) or
+            happens twice (they go back over it); no rule guesses which one the sender meant.
+    """
+    first, second = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local:
+            raise ValueError(f"does not exist in {zone} (the clocks go forward over it)")
+        raise ValueError(f"happens twice in {zone} (the clocks go back over it)")
+    return first.astimezone(UTC)

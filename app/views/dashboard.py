@@ -38,6 +38,7 @@ COMPOSE_ERROR_FIELDS = {
     "title": "title",
     "body": "body",
     "scheduled_at": "send_date",
+    "at_local_time": "send_date",
 }
 
 

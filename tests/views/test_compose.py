@@ -96,6 +96,25 @@ def test_a_template_send_uses_its_data_fields(staff, patient, templates):
     assert "Mon 2 Dec, 10:00" in row.message and "Abhyanga" in row.message
 
 
+def test_a_group_send_can_go_at_one_local_time_in_each_patients_zone(staff, practitioner):
+    abroad = factories.create_patient(practitioner=practitioner, timezone="America/New_York")
+    at_home = factories.create_patient(practitioner=practitioner, timezone="Asia/Kolkata")
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
+    submit(staff, recipient_mode="all_my_patients", send_mode="later", send_date=f"{tomorrow:%Y-%m-%d}",
+           send_time="08:00", in_patients_zones="y")
+    when = {n.user_id: n.scheduled_at for n in factories.notifications()}
+    assert when[abroad.id].astimezone(abroad.zone).strftime("%H:%M") == "08:00"
+    assert when[at_home.id].astimezone(at_home.zone).strftime("%H:%M") == "08:00"
+    assert when[abroad.id] != when[at_home.id]
+
+
+def test_a_local_time_that_does_not_exist_for_a_patient_is_an_inline_error(staff, practitioner):
+    factories.create_patient(practitioner=practitioner, name="Arjun Abroad", timezone="America/New_York")
+    page = refused(staff, recipient_mode="all_my_patients", send_mode="later", send_date="2027-03-14",
+                   send_time="02:30", in_patients_zones="y")
+    assert "does not exist in America/New_York" in field_error(page, "send_date")
+
+
 def test_scheduling_uses_the_practitioners_time_zone(staff, practitioner, patient):
     local = datetime.now(practitioner.zone) + timedelta(days=1)
     submit(staff, patient_id=str(patient.id), **later_form(local))
