@@ -232,4 +232,50 @@ DEFAULT_TEMPLATES: dict[tuple[NotificationType, Channel, str], tuple[str, str]] 
         "प्रिय {{ patient_name }}, {{ practitioner_name }} ने आपकी प्रगति दर्ज की है।"
         "{% if note is defined %} {{ note }}{% endif %}",
     ),
+    # Hindi for the rest, so every type reaches a Hindi-speaking patient in Hindi on every channel.
+    (T.APPOINTMENT_CONFIRMATION, C.EMAIL, "hi"): (
+        "{{ when }} के अपॉइंटमेंट की पुष्टि",
+        "प्रिय {{ patient_name }},\n\n{{ when }} को {{ practitioner_name }} के साथ आपके अपॉइंटमेंट की पुष्टि हो"
+        " गई है।\n\n{{ clinic }}",
+    ),
+    (T.APPOINTMENT_CONFIRMATION, C.PUSH, "hi"): (
+        "अपॉइंटमेंट की पुष्टि",
+        "{{ when }} के आपके अपॉइंटमेंट की पुष्टि हो गई है।",
+    ),
+    (T.TREATMENT_UPDATE, C.EMAIL, "hi"): (
+        "आपके उपचार पर अपडेट",
+        "प्रिय {{ patient_name }},\n\n{{ practitioner_name }} ने आपके उपचार पर अपडेट भेजा है"
+        "{% if therapy is defined %} ({{ therapy }}){% endif %}।{% if note is defined %}\n\n{{ note }}{% endif %}"
+        "\n\n{{ clinic }}",
+    ),
+    (T.TREATMENT_UPDATE, C.PUSH, "hi"): (
+        "उपचार अपडेट",
+        "{{ practitioner_name }} ने आपके उपचार पर अपडेट भेजा है।",
+    ),
+    (T.MEDICATION_REMINDER, C.EMAIL, "hi"): (
+        "दवा अनुस्मारक",
+        "प्रिय {{ patient_name }},\n\n{{ medicine }} लेने का समय हो गया है{% if dose is defined %} ({{ dose }})"
+        "{% endif %}।\n\n{{ clinic }}",
+    ),
+    (T.HEALTH_ALERT, C.EMAIL, "hi"): (
+        "ज़रूरी: {{ clinic }} से स्वास्थ्य चेतावनी",
+        "प्रिय {{ patient_name }},\n\n{{ message }}\n\n{{ practitioner_name }}, {{ clinic }}",
+    ),
+    (T.HEALTH_ALERT, C.PUSH, "hi"): (
+        "स्वास्थ्य चेतावनी",
+        "{{ clinic }} से एक ज़रूरी स्वास्थ्य चेतावनी।",
+    ),
+    (T.PROGRESS_UPDATE, C.SMS, "hi"): (
+        "प्रगति अपडेट",
+        "{{ clinic }}: आपकी प्रगति का अपडेट आपका इंतज़ार कर रहा है: {{ inbox_url }}",
+    ),
+    (T.PROGRESS_UPDATE, C.EMAIL, "hi"): (
+        "आपकी प्रगति",
+        "प्रिय {{ patient_name }},\n\n{{ practitioner_name }} ने आपकी प्रगति दर्ज की है।"
+        "{% if note is defined %}\n\n{{ note }}{% endif %}\n\n{{ clinic }}",
+    ),
+    (T.PROGRESS_UPDATE, C.PUSH, "hi"): (
+        "प्रगति अपडेट",
+        "आपकी प्रगति का अपडेट आपका इंतज़ार कर रहा है।",
+    ),
 }

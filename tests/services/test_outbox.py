@@ -124,6 +124,9 @@ def test_templates_render_in_the_patients_language(practitioner, templates):
 
 
 def test_a_language_without_a_template_falls_back_to_the_default(practitioner, templates):
+    db.session.execute(sa.delete(Template).where(Template.key == NotificationType.APPOINTMENT_CONFIRMATION,
+                                                 Template.channel == Channel.EMAIL, Template.locale == "hi"))
+    db.session.commit()
     patient = factories.create_patient(practitioner=practitioner, locale="hi")
     send(practitioner, dict(type="appointment_confirmation", recipient_ids=[patient.id],
                                           channels=["email"], template_key="appointment_confirmation",
