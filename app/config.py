@@ -101,7 +101,7 @@ _SETTINGS: dict[str, tuple[str, Any]] = {
     "LEASE_SECONDS": ("10", float),
     "DATABASE_OUTAGE_SECONDS": ("120", float),
     "SWEEP_INTERVAL_SECONDS": ("10", float),
-    "SWEEP_GRACE_SECONDS": ("30", float),
+    "SWEEP_GRACE_SECONDS": ("5", float),
     "SCHEDULER_LOCK_SECONDS": ("10", float),
     "WEBHOOK_MAX_AGE_SECONDS": ("300", int),
     "WEBHOOK_STATUS_RECEIPT_DAYS": ("30", int),

@@ -7,8 +7,12 @@ lease that has lapsed (`app.services.lease`):
   back to `queued` with a new job;
 - rows that are due but whose job is not alive on Redis (flushed, restarted, an enqueue that
   failed after its commit, a job that crashed) get a new job.
-Rows whose job is merely waiting in a long queue are left alone, so a backlog is not doubled, and
-so are rows waiting for their time with no job: they are the scheduler's, not lost.
+A job is told vanished from merely waiting by asking Redis for it (one pipelined look per job,
+`lease.dead_jobs`) once its rows have been granted to it for SWEEP_GRACE_SECONDS (5: time
+enough for the process that granted them to enqueue it), so work lost to a flush or a restart
+is queued again at the next sweep, seconds later. Rows whose job is on Redis, however long its
+queue, are left alone, so a backlog is not doubled, and so are rows waiting for their time with
+no job: they are the scheduler's, not lost.
 """
 
 from __future__ import annotations
@@ -69,11 +73,11 @@ def sweep(*, now: datetime | None = None, recover_lapsed: bool = True) -> SweepR
             report.recovered += len(moved)
             jobs.append(DeliveryJob(job_id, QUEUE_FOR_PRIORITY[priority], tuple(moved)))
 
-    due_before = now - timedelta(seconds=config["SWEEP_GRACE_SECONDS"])
+    granted_before = now - timedelta(seconds=config["SWEEP_GRACE_SECONDS"])
     due = db.session.execute(
         sa.select(Notification.id, Notification.priority, Notification.job_id)
         .where(Notification.status.in_(PENDING), Notification.job_id.is_not(None),
-               Notification.next_attempt_at <= due_before)
+               Notification.next_attempt_at <= granted_before, Notification.updated_at <= granted_before)
         .order_by(Notification.next_attempt_at)
         .limit(SWEEP_LIMIT)
     ).all()

@@ -51,6 +51,24 @@ def test_work_not_yet_past_the_grace_period_is_left_alone(redis, practitioner, p
     assert sweep().requeued == 0
 
 
+def test_work_whose_job_vanished_is_requeued_seconds_after_its_grant(redis, use_settings, practitioner, patient):
+    use_settings(SWEEP_GRACE_SECONDS=5)
+    factories.create_send(sender=practitioner, recipients=[patient])
+    redis.flushdb()
+    assert sweep(now=later(4)).requeued == 0  # its sender may still be enqueueing it
+    assert sweep(now=later(6)).requeued == 1
+
+
+def test_a_retry_long_due_but_just_granted_is_left_to_the_job_it_was_granted_to(redis, use_settings, practitioner,
+                                                                                patient):
+    use_settings(SWEEP_GRACE_SECONDS=5)
+    factories.create_send(sender=practitioner, recipients=[patient])
+    redis.flushdb()
+    db.session.execute(sa.update(Notification).values(next_attempt_at=later(-3600), updated_at=later(3)))
+    db.session.commit()
+    assert sweep(now=later(6)).requeued == 0
+
+
 def test_work_waiting_for_its_time_is_left_to_the_scheduler(redis, practitioner, patient):
     factories.create_send(sender=practitioner, recipients=[patient],
                           scheduled_at=datetime.now(UTC) + timedelta(hours=2))
