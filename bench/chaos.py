@@ -448,7 +448,7 @@ def setup(args, run: Run, settings: dict, redis: RedisServer, postgres: Postgres
     stack.callback(db.session.remove)
     upgrade()
     practitioner_id, _, _ = create_people(args.patients, with_email=True)
-    env = worker_env(settings)
+    env = worker_env(app.config)
     lab = Lab(app, args, run, redis, postgres, fakes, env, practitioner_id)
     stack.callback(lambda: stop_workers(lab.workers))
     for _ in range(WORKERS):

@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -596,11 +596,14 @@ def run_ours(
 # --- worker processes -------------------------------------------------------------------------
 
 
-def worker_env(settings: dict[str, Any]) -> dict[str, str]:
-    """The environment `python worker.py` reads its settings from (it logs at INFO, as deployed)."""
-    env = dict(os.environ)
-    for name, value in settings.items():
-        env[name] = "" if value is None else str(value)
+def worker_env(config: Mapping[str, Any]) -> dict[str, str]:
+    """The environment `python worker.py` reads its settings from: every setting of the run's
+    app spelled out, so a `.env` in the project folder fills in nothing (it logs at INFO, as
+    deployed)."""
+    from app.config import environment_spelling, setting_names
+
+    env = {name: value for name, value in os.environ.items() if name not in setting_names()}
+    env.update({name: environment_spelling(config.get(name)) for name in setting_names()})
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -792,7 +795,7 @@ def measure(
             )
     if args.naive:
         phases["naive"] = run_naive(app, args, run, fakes, practitioner_id, patient_ids, phones)
-    env = worker_env(settings)
+    env = worker_env(app.config)
     phases["ours"] = run_ours(app, args, run, fakes, practitioner_id, phones, env)
     print_table(
         {k: phases[k] for k in ("ours", "naive", "ceiling", "ceiling_logged") if k in phases},
