@@ -17,7 +17,8 @@ rows granted to it.
 
 After a database outage the holder leaves claimed rows alone for a lease: no worker could renew
 a lease while the database was gone, and a live one needs that long to renew it, or to write
-the outcomes it kept, before its rows may be taken for a dead worker's.
+the outcomes it kept, before its rows may be taken for a dead worker's. A new holder does the
+same for its first lease, since it cannot know whether the database was away before it took over.
 """
 
 from __future__ import annotations
@@ -164,6 +165,9 @@ class SchedulerThread(threading.Thread):
         if not self.holding and self._lock.acquire(blocking=False, token=self.token):
             self.holding = True
             self._next_sweep = 0.0  # a new holder sweeps at once: its predecessor may have died mid-job
+            # ...but it cannot know whether the database was away just before (its predecessor
+            # may have stalled on it), so it gives live workers a lease before taking their rows.
+            self._database_back_at = time.monotonic()
             log.info("this worker now schedules and sweeps (%s)", self.token)
         self._heard_from_redis()
         return self.holding

@@ -125,3 +125,26 @@ def test_the_holder_forgets_old_sign_ins_when_it_sweeps(old_sign_in, schedulers)
         return db.session.scalar(sa.select(sa.func.count()).select_from(LoginSession)) == 0
 
     assert wait_for(forgotten)
+
+
+def test_a_new_holder_leaves_lapsed_claims_alone_for_a_lease_then_recovers_them(app, practitioner, patient,
+                                                                               monkeypatch):
+    """It cannot know whether the database was away before it took over, when no worker could
+    renew a lease: a live worker gets a lease's time to write what it sent (no second send)."""
+    from app.services.transitions import claim
+
+    factories.create_send(sender=practitioner, recipients=[patient])
+    [row] = factories.notifications()
+    claim([row.id], row.job_id, now=datetime.now(UTC) - timedelta(minutes=5))  # its lease lapsed long ago
+    db.session.commit()
+    clock = [1000.0]
+    monkeypatch.setattr("app.services.scheduler.time.monotonic", lambda: clock[0])
+    holder = SchedulerThread(app)
+    try:
+        holder._run_once()  # takes the lock, sweeps at once
+        assert holder.holding and factories.notifications()[0].status is Status.SENDING
+        clock[0] += app.config["LEASE_SECONDS"] + app.config["SWEEP_INTERVAL_SECONDS"]
+        holder._run_once()
+        assert factories.notifications()[0].status is Status.QUEUED
+    finally:
+        holder._let_go()
