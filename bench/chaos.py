@@ -45,11 +45,11 @@ from bench.delivery import (  # noqa: E402
     Run,
     app_settings,
     create_people,
+    report_failure,
     restore_signal_handlers,
     start_workers,
     statuses_of_group,
     stop_workers,
-    tail,
     worker_env,
 )
 from bench.fake_process import FakeProviders  # noqa: E402
@@ -422,12 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted; cleaned up", file=sys.stderr)
         return 130
     except (ChaosFailure, BenchFailure) as exc:
-        print(f"\nFAILED: {exc}", file=sys.stderr)
-        for path in [run.log_file, *run.worker_logs]:
-            text = tail(path)
-            if text:
-                print(f"--- last lines of {path.name} ---\n{text}", file=sys.stderr)
-        return 1
+        return report_failure(exc, run)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -731,6 +731,16 @@ def tail(path: Path, lines: int = 15) -> str:
     return ""
 
 
+def report_failure(exc: Exception, run: Run) -> int:
+    """Say why the run failed, with the last lines of each log it wrote; the exit status."""
+    print(f"\nFAILED: {exc}", file=sys.stderr)
+    for path in [run.log_file, *run.worker_logs]:
+        text = tail(path)
+        if text:
+            print(f"--- last lines of {path.name} ---\n{text}", file=sys.stderr)
+    return 1
+
+
 # --- main -------------------------------------------------------------------------------------
 
 
@@ -756,12 +766,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted; cleaned up", file=sys.stderr)
         return 130
     except BenchFailure as exc:
-        print(f"\nFAILED: {exc}", file=sys.stderr)
-        for path in [run.log_file, *run.worker_logs]:
-            text = tail(path)
-            if text:
-                print(f"--- last lines of {path.name} ---\n{text}", file=sys.stderr)
-        return 1
+        return report_failure(exc, run)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
