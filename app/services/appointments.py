@@ -13,7 +13,7 @@ first was already on its way, and the change says so.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -235,7 +235,7 @@ def _upcoming_for_update(actor: User, public_id: str, now: datetime) -> Appointm
 
 
 def _commit_change(actor: User, appointment: Appointment, action: AuditAction, now: datetime,
-                   notifications: Any) -> AppointmentChange:
+                   notifications: Callable[[], Sequence[WrittenSend]]) -> AppointmentChange:
     """Drop the reminders still pending, apply the change with its notifications, commit, then
     enqueue what is due now."""
     try:

@@ -43,6 +43,7 @@ def day():
 def new():
     """Book an appointment: the patient gets a confirmation now and reminders before it."""
     form = BookingForm()
+    general_errors: list[str] = []
     form.patient_id.choices = _patient_choices()
     if request.method == "GET" and (patient_id := as_id(request.args.get("patient"))) is not None:
         form.patient_id.data = str(patient_id)
@@ -54,12 +55,13 @@ def new():
                 raise ValidationError({})
             appointment = appointments.book(current_user, form.booking(current_user.zone))
         except ValidationError as error:
-            _place_errors(form, error.errors)
+            general_errors = _place_errors(form, error.errors)
         else:
             flash("Booked. The patient has been sent a confirmation.", "success")
             return redirect(url_for("appointments.show", public_id=appointment.public_id))
     status = 422 if request.method == "POST" else 200
-    return render_template("appointments/new.html", form=form, treatments=TREATMENTS), status
+    return render_template("appointments/new.html", form=form, treatments=TREATMENTS,
+                           general_errors=general_errors), status
 
 
 @bp.get("/<public_id>")
@@ -137,12 +139,17 @@ def _patient_choices() -> list[SelectChoice]:
     return [SelectChoice("", "Choose a patient"), *(SelectChoice(str(p.id), p.name) for p in patients)]
 
 
-def _place_errors(form: BookingForm, errors: dict[str, str]) -> None:
-    """Each schema error under its field, unless the form already objected there."""
+def _place_errors(form: BookingForm, errors: dict[str, str]) -> list[str]:
+    """Each schema error under its field, unless the form already objected there; return those
+    that belong to no field (the clinic has no templates for a notice, say)."""
+    general = []
     for key, message in errors.items():
         target = form.day if key == "starts_at" else form._fields.get(key)
-        if target is not None and not target.errors:
+        if target is None:
+            general.append(message)
+        elif not target.errors:
             target.errors = [*target.errors, message]
+    return general
 
 
 def _moved_sentence(change: appointments.AppointmentChange) -> str:

@@ -148,3 +148,14 @@ def test_a_patients_appointments_are_listed_on_their_page(staff, practitioner, p
     page = staff.get(f"/appointments?patient={patient.id}")
     assert text(one(page, "h1")) == "Appointments of Priya Sharma"
     assert texts(page, "table.appointments tbody td:nth-child(2)") == ["Abhyanga"]
+
+
+def test_a_clinic_without_appointment_templates_is_told_so_and_nothing_is_booked(staff, practitioner, patient):
+    from app.models import Template
+
+    db.session.execute(sa.delete(Template))
+    db.session.commit()
+    staff.get("/appointments/new")
+    page = staff.post("/appointments/new", data=booking_form(patient, in_days(practitioner, 3)), expected_status=422)
+    assert "There are no templates for appointment confirmation yet" in text(one(page, ".error-summary"))
+    assert count_appointments() == 0
