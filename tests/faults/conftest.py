@@ -37,9 +37,11 @@ def own_redis(redis_server: RedisServer) -> Redis:
 
 
 @pytest.fixture
-def start_worker(app, redis_server: RedisServer, tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
+def start_worker(app, redis_server: RedisServer, tmp_path, monkeypatch) -> Iterator[Callable[..., subprocess.Popen]]:
     """Start `python worker.py` processes on the test database and the test's own Redis;
-    keyword arguments are settings for the worker (a fake provider's, say)."""
+    keyword arguments are settings for the worker (a fake provider's, say). The test's sends
+    put their jobs on that Redis too, so a fault to it is a fault to the jobs."""
+    monkeypatch.setitem(app.extensions, "redis", redis_server.client)
     started: list[subprocess.Popen] = []
 
     def start(**settings: object) -> subprocess.Popen:

@@ -44,9 +44,8 @@ def pending() -> int:
 
 
 def test_every_notification_ends_final_within_the_retry_window_and_only_ambiguous_attempts_repeat(
-    app, monkeypatch, redis_server, start_worker, fake_twilio, fake_sendgrid, practitioner
+    app, redis_server, start_worker, fake_twilio, fake_sendgrid, practitioner
 ):
-    monkeypatch.setitem(app.extensions, "redis", redis_server.client)  # the send's jobs go to the workers' Redis
     settings = {**fake_twilio.settings(), **fake_sendgrid.settings(), "PROVIDER_TIMEOUT_SECONDS": TIMEOUT,
                 "RETRY_BASE_SECONDS": RETRY_BASE, "RETRY_MAX_SECONDS": RETRY_MAX, "DELIVERY_BATCH_SIZE": 5,
                 "DELIVERY_CONCURRENCY": 3}
