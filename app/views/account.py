@@ -10,6 +10,7 @@ from app.forms.account import ChangePasswordForm, TwoFactorCodeForm, ZoneAndLang
 from app.services import two_factor
 from app.services.accounts import change_password, change_zone_and_language
 from app.services.errors import ValidationError
+from app.views.form_errors import show_errors
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -34,7 +35,7 @@ def password():
         try:
             change_password(current_user, current=form.current_password.data, new=form.new_password.data)
         except ValidationError as exc:
-            show_errors(form, exc)
+            show_errors(form, exc.errors)
         else:
             flash("Your password is changed. You stay signed in here; everywhere else is signed out.", "info")
             return redirect(url_for("account.index"))
@@ -51,7 +52,7 @@ def zone():
             changed = change_zone_and_language(current_user, timezone=form.timezone.data or "",
                                                locale=form.locale.data or "")
         except ValidationError as exc:
-            show_errors(form, exc)
+            show_errors(form, exc.errors)
         else:
             flash("Saved. Times are now shown in your time zone." if changed else "Nothing to change.", "info")
             return redirect(url_for("account.index"))
@@ -72,8 +73,3 @@ def account_page(*, password_form: ChangePasswordForm | None = None,
         recovery_codes_left=two_factor.recovery_codes_left(current_user) if offered else 0,
     )
 
-
-def show_errors(form, error: ValidationError) -> None:
-    """Put a service's field errors on the form's fields of the same names."""
-    for name, message in error.errors.items():
-        form[name].errors = [*form[name].errors, message]

@@ -16,6 +16,7 @@ from app.services.access import visible_patients
 from app.services.errors import Conflict, ValidationError
 from app.services.input_rules import as_id, plausible_day
 from app.views.access import staff_required
+from app.views.form_errors import show_errors
 from app.vocabulary import AppointmentStatus
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
@@ -55,7 +56,7 @@ def new():
                 raise ValidationError({})
             appointment = appointments.book(current_user, form.booking(current_user.zone))
         except ValidationError as error:
-            general_errors = _place_errors(form, error.errors)
+            general_errors = show_errors(form, error.errors, fields={"starts_at": "day"})
         else:
             flash("Booked. The patient has been sent a confirmation.", "success")
             return redirect(url_for("appointments.show", public_id=appointment.public_id))
@@ -137,19 +138,6 @@ def _patient_choices() -> list[SelectChoice]:
         visible_patients(current_user).where(User.active.is_(True)).order_by(User.name, User.id)
     )
     return [SelectChoice("", "Choose a patient"), *(SelectChoice(str(p.id), p.name) for p in patients)]
-
-
-def _place_errors(form: BookingForm, errors: dict[str, str]) -> list[str]:
-    """Each schema error under its field, unless the form already objected there; return those
-    that belong to no field (the clinic has no templates for a notice, say)."""
-    general = []
-    for key, message in errors.items():
-        target = form.day if key == "starts_at" else form._fields.get(key)
-        if target is None:
-            general.append(message)
-        elif not target.errors:
-            target.errors = [*target.errors, message]
-    return general
 
 
 def _moved_sentence(change: appointments.AppointmentChange) -> str:

@@ -9,6 +9,7 @@ from app.forms.preferences import PreferencesForm
 from app.models.user import User
 from app.services import preferences
 from app.services.errors import ValidationError
+from app.views.form_errors import show_errors
 from app.vocabulary import Channel
 
 
@@ -23,8 +24,7 @@ def preferences_page(patient: User, *, back: str):
             changed = preferences.set_preferences(current_user, patient.id, channels=form.channels.data or [],
                                                   quiet_start=form.quiet_start.data, quiet_end=form.quiet_end.data)
         except ValidationError as error:
-            for name, message in error.errors.items():
-                form[name].errors = [*form[name].errors, message]
+            show_errors(form, error.errors)
         else:
             flash("Saved. The next messages follow these preferences." if changed else "Nothing to change.", "info")
             return redirect(request.path)

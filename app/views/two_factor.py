@@ -12,7 +12,8 @@ from app.forms.account import TwoFactorCodeForm
 from app.services import two_factor
 from app.services.errors import Conflict, ValidationError
 from app.views.access import staff_required
-from app.views.account import account_page, show_errors
+from app.views.account import account_page
+from app.views.form_errors import show_errors
 from app.views.htmx import is_htmx
 from app.views.two_factor_steps import limit_code_attempts
 
@@ -48,7 +49,7 @@ def setup():
         try:
             codes = two_factor.confirm_enrolment(current_user, form.code.data)
         except ValidationError as exc:
-            show_errors(form, exc)
+            show_errors(form, exc.errors)
         else:
             return render_template("account/recovery_codes.html", codes=codes)
     secret = two_factor.pending_secret(current_user)
@@ -70,7 +71,7 @@ def disable():
         try:
             two_factor.disable(current_user, form.code.data)
         except ValidationError as exc:
-            show_errors(form, exc)
+            show_errors(form, exc.errors)
         except Conflict as exc:
             flash(exc.message, "error")
             return redirect(url_for("account.index"))
