@@ -59,6 +59,14 @@ def visible_message(user: User, send_id: str, patient_id: int) -> list[Notificat
     return items
 
 
+def visible_patient(user: User, patient_id: int) -> User:
+    """One patient `user` may act for; NotFound (never 403) hides whether they exist."""
+    patient = db.session.scalar(visible_patients(user).where(User.id == patient_id))
+    if patient is None:
+        raise NotFound("No such patient")
+    return patient
+
+
 def visible_patients(user: User) -> sa.Select:
     stmt = sa.select(User).where(User.role == Role.PATIENT)
     if user.role is Role.ADMIN:

@@ -35,7 +35,7 @@ from app.schemas import read
 from app.schemas.appointment import AppointmentTime, Booking
 from app.schemas.send import SendRequest
 from app.services import audit, lease
-from app.services.access import visible_patients
+from app.services.access import visible_patient
 from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.outbox import WrittenSend, enqueue_written, write_send
 from app.services.transitions import change_status
@@ -194,22 +194,23 @@ def visible_appointment(user: User, public_id: str) -> Appointment:
 
 def notifications_of(appointment: Appointment) -> list[Notification]:
     """Everything sent or planned for the appointment, in the order it was made."""
-    stmt = (
+    return list(db.session.scalars(_made_for(appointment).order_by(Notification.id)))
+
+
+def _made_for(appointment: Appointment) -> sa.Select[Any]:
+    """The notifications of the sends made for `appointment`."""
+    return (
         sa.select(Notification)
         .join(NotificationGroup, NotificationGroup.id == Notification.group_id)
         .where(NotificationGroup.appointment_id == appointment.id)
-        .order_by(Notification.id)
     )
-    return list(db.session.scalars(stmt))
 
 
 # --- inside ---------------------------------------------------------------------------------
 
 
 def _bookable_patient(actor: User, patient_id: int) -> User:
-    patient = db.session.scalar(visible_patients(actor).where(User.id == patient_id))
-    if patient is None:
-        raise NotFound("No such patient")
+    patient = visible_patient(actor, patient_id)
     if not patient.active:
         raise ValidationError({"patient_id": "This patient's account is deactivated"})
     return patient
@@ -257,10 +258,9 @@ def _commit_change(actor: User, appointment: Appointment, action: AuditAction, n
 
 def _drop_pending_reminders(actor: User, appointment: Appointment, now: datetime) -> tuple[int, int]:
     rows = db.session.execute(
-        sa.select(Notification.id, Notification.status)
-        .join(NotificationGroup, NotificationGroup.id == Notification.group_id)
-        .where(NotificationGroup.appointment_id == appointment.id,
-               Notification.type == NotificationType.APPOINTMENT_REMINDER,
+        _made_for(appointment)
+        .with_only_columns(Notification.id, Notification.status)
+        .where(Notification.type == NotificationType.APPOINTMENT_REMINDER,
                Notification.status.in_([*PENDING, Status.SENDING]))
     ).all()
     pending = [nid for nid, status in rows if status in PENDING]

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models.audit_event import AuditAction
 from app.models.user import User
 from app.services import audit
-from app.services.access import visible_patients
+from app.services.access import visible_patient
 from app.services.errors import NotFound, ValidationError
 from app.vocabulary import Channel, Role
 
@@ -32,10 +32,7 @@ def editable_patient(actor: User, patient_id: int) -> User:
         if actor.id != patient_id:
             raise NotFound("No such patient")
         return actor
-    patient = db.session.scalar(visible_patients(actor).where(User.id == patient_id))
-    if patient is None:
-        raise NotFound("No such patient")
-    return patient
+    return visible_patient(actor, patient_id)
 
 
 def set_preferences(actor: User, patient_id: int, *, channels: Sequence[str], quiet_start: time | None,
