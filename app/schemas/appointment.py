@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 
-from app.schemas.fields import moment, text
+from app.schemas.fields import at_most, moment, text
 from app.services.input_rules import as_id
 from app.services.send_times import FURTHEST_SCHEDULE
 
@@ -31,15 +31,6 @@ def _minutes(raw: Any) -> int:
     if minutes is None or not SHORTEST_MINUTES <= minutes <= LONGEST_MINUTES:
         raise ValueError(f"A duration is {SHORTEST_MINUTES} to {LONGEST_MINUTES} minutes")
     return minutes
-
-
-def _at_most(limit: int, what: str):
-    def check(value: str) -> str:
-        if len(value) > limit:
-            raise ValueError(f"The {what} is {len(value)} characters; the limit is {limit}")
-        return value
-
-    return check
 
 
 def _start(raw: Any) -> datetime:
@@ -80,7 +71,7 @@ class Booking(AppointmentTime):
     patient_id: Annotated[int, BeforeValidator(_patient_id)]
     duration_minutes: Annotated[int, BeforeValidator(_minutes)] = 60
     treatment: Annotated[str, BeforeValidator(text(multiline=False)), AfterValidator(_needed),
-                         AfterValidator(_at_most(TREATMENT_MAX, "treatment"))]
+                         AfterValidator(at_most(TREATMENT_MAX, "treatment"))]
     location: Annotated[str, BeforeValidator(text(multiline=False)),
-                        AfterValidator(_at_most(LOCATION_MAX, "location"))] = ""
-    notes: Annotated[str, BeforeValidator(text(multiline=True)), AfterValidator(_at_most(NOTES_MAX, "note"))] = ""
+                        AfterValidator(at_most(LOCATION_MAX, "location"))] = ""
+    notes: Annotated[str, BeforeValidator(text(multiline=True)), AfterValidator(at_most(NOTES_MAX, "note"))] = ""

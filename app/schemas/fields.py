@@ -26,3 +26,14 @@ def text(*, multiline: bool) -> Callable[[Any], str]:
 
 def moment(raw: Any) -> datetime | None:
     return None if raw is None or raw == "" else parse_moment(raw)
+
+
+def at_most(limit: int, what: str) -> Callable[[str], str]:
+    """Text no longer than `limit`, saying how long it is when it is longer."""
+
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise ValueError(f"The {what} is {len(value)} characters; the limit is {limit}")
+        return value
+
+    return check

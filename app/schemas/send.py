@@ -18,9 +18,9 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.schemas import refusal
-from app.schemas.fields import moment, text
+from app.schemas.fields import at_most, moment, text
 from app.services import idempotency
-from app.services.input_rules import CONTROL_CHARACTERS, DAY_OUT_OF_RANGE, as_id, has_control_characters, plausible_day
+from app.services.input_rules import CONTROL_CHARACTERS, as_id, has_control_characters, parse_wall_clock
 from app.services.rendering import RESERVED_DATA_KEYS
 from app.services.send_times import schedule_problem
 from app.services.template_fields import fields_for, label_for, missing_value_message
@@ -51,12 +51,6 @@ def _one_of(enum_cls: type[E], noun: str) -> Callable[[Any], E | None]:
             raise ValueError(f"Unknown {noun} {str(raw)[:40]!r}; choose one of: {choices}") from None
 
     return parse
-
-
-def _title_length(title: str) -> str:
-    if len(title) > TITLE_MAX:
-        raise ValueError(f"The title is {len(title)} characters; the limit is {TITLE_MAX}")
-    return title
 
 
 def _patient_ids(raw: Any) -> list[int]:
@@ -121,17 +115,7 @@ def _value_problem(key: str, value: Any) -> str | None:
 
 
 def _wall_clock(raw: Any) -> datetime | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        when = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw).strip())
-    except ValueError:
-        raise ValueError("Give the local time as ISO 8601 without an offset, like 2026-12-01T08:00") from None
-    if when.tzinfo is not None:
-        raise ValueError("Give the local time without a zone: it is read in each patient's own zone")
-    if not plausible_day(when.date()):
-        raise ValueError(DAY_OUT_OF_RANGE)
-    return when
+    return None if raw is None or raw == "" else parse_wall_clock(raw)
 
 
 def _key(raw: Any) -> str | None:
@@ -159,7 +143,7 @@ class SendRequest(BaseModel):
     # The type's stored templates, filled with `data`...
     template_key: Annotated[NotificationType | None, BeforeValidator(_one_of(NotificationType, "template"))] = None
     # ...or this free text.
-    title: Annotated[str, BeforeValidator(text(multiline=False)), AfterValidator(_title_length)] = ""
+    title: Annotated[str, BeforeValidator(text(multiline=False)), AfterValidator(at_most(TITLE_MAX, "title"))] = ""
     body: Annotated[str, BeforeValidator(text(multiline=True))] = Field(default="", validate_default=True)
     data: Annotated[dict[str, str | int | float | bool | None], BeforeValidator(_template_values)] = Field(
         default_factory=dict, validate_default=True

@@ -74,6 +74,24 @@ def parse_moment(raw: str | datetime) -> datetime:
     return when.astimezone(UTC)
 
 
+def parse_wall_clock(raw: str | datetime) -> datetime:
+    """The wall-clock time `raw` names (ISO 8601 text or a naive datetime), with no zone: one to
+    be read in each person's own zone.
+
+    Raises:
+        ValueError: with words for whoever typed it: not a time, an offset given, or a day out of range.
+    """
+    try:
+        when = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw).strip())
+    except ValueError:
+        raise ValueError("Give the local time as ISO 8601 without an offset, like 2026-12-01T08:00") from None
+    if when.tzinfo is not None:
+        raise ValueError("Give the local time without a zone: it is read in each patient's own zone")
+    if not plausible_day(when.date()):
+        raise ValueError(DAY_OUT_OF_RANGE)
+    return when
+
+
 def has_control_characters(text: str, *, multiline: bool = False) -> bool:
     """Whether `text` holds characters no stored text may (PostgreSQL refuses NUL outright, and
     escape sequences rewrite the terminal of whoever reads a log or runs a command).
