@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import time
 
 import sqlalchemy as sa
@@ -84,9 +84,7 @@ def change_zone_and_language(user: User, *, timezone: str, locale: str) -> bool:
         ValidationError: an unknown time zone or an unsupported language, by field.
     """
     problems = {"timezone": _problem_of(check_timezone, timezone), "locale": _problem_of(check_locale, locale)}
-    errors = {field: problem for field, problem in problems.items() if problem}
-    if errors:
-        raise ValidationError(errors)
+    _refuse_any(problems)
     changed = [name for name, old, new in (("timezone", user.timezone, timezone), ("locale", user.locale, locale))
                if old != new]
     if not changed:
@@ -129,9 +127,7 @@ def create_user(
         "preferred_channels": _channels_problem(channels),
         "practitioner": _practitioner_problem(practitioner_id),
     }
-    errors = {field: problem for field, problem in problems.items() if problem}
-    if errors:
-        raise ValidationError(errors)
+    _refuse_any(problems)
     user = _new_user(role=Role(role), name=name, email=email, phone=phone, password=password, timezone=timezone,
                      locale=locale, practitioner_id=practitioner_id, channels=channels, quiet_hours=quiet_hours)
     db.session.add(user)
@@ -211,6 +207,13 @@ def _practitioner_problem(practitioner_id: int | None) -> str | None:
     if practitioner is None or practitioner.role is not Role.PRACTITIONER or not practitioner.active:
         return "Choose an active practitioner"
     return None
+
+
+def _refuse_any(problems: Mapping[str, str | None]) -> None:
+    """Refuse with every problem found, by field; with none, carry on."""
+    errors = {field: problem for field, problem in problems.items() if problem}
+    if errors:
+        raise ValidationError(errors)
 
 
 def _problem_of(check: Callable[[str], object], value: str) -> str | None:
