@@ -4,16 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast lint lock install install-dev chromium bench clean
+.PHONY: run test test-fast lint lock install install-dev translations translations-update chromium bench clean
 
-run: $(VENV)/.installed .env
+run: $(VENV)/.installed .env translations
 	$(BIN)/python -m app.devserver
 
-test: $(VENV)/.installed-dev .env chromium lint
+test: $(VENV)/.installed-dev .env translations chromium lint
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # The quick loop while working: everything but browser tests, server processes and fuzzing.
-test-fast: $(VENV)/.installed-dev .env
+test-fast: $(VENV)/.installed-dev .env translations
 	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
 
 # Style (ruff), the architecture (which parts may import which) and types (mypy); the import
@@ -45,6 +45,19 @@ lock: $(VENV)/.installed-dev
 	$(PIP_COMPILE) -o requirements.lock requirements.txt
 	$(PIP_COMPILE) -c requirements.lock -o requirements-embedded.lock requirements-embedded.txt
 	$(PIP_COMPILE) -c requirements-embedded.lock -o requirements-dev.lock requirements-dev.txt
+
+# The patient's pages in each language: the catalogues (.po) are kept in git, compiled here.
+CATALOGUES := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
+translations: $(CATALOGUES:.po=.mo)
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# After wrapping new words in _() on a patient's page: gather them and add them to each catalogue.
+translations-update: $(VENV)/.installed
+	$(BIN)/pybabel extract -F pyproject.toml --omit-header --no-location --sort-output -o app/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i app/translations/messages.pot -d app/translations
+	rm app/translations/messages.pot
 
 # A local .env with a random SECRET_KEY, made once from the documented example.
 .env: | .env.example

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from flask import Flask, current_app
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -44,6 +45,8 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 sock = Sock()
+# Message catalogues for the patient's pages (app/translations; `make` compiles them).
+babel = Babel()
 # No default limits: only routes that guess at secrets (sign-in) are limited, per client address.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 

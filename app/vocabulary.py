@@ -13,6 +13,11 @@ from enum import StrEnum
 from typing import TypeGuard
 
 
+def N_(words: str) -> str:  # noqa: N802 (the name gettext's tools look for)
+    """Marks words a patient reads, so the message catalogues carry them; pages translate them."""
+    return words
+
+
 class Vocabulary(StrEnum):
     """A StrEnum that can say whether a raw value is one of its members."""
 
@@ -49,10 +54,10 @@ class Channel(Vocabulary):
 
 
 _CHANNEL_LABELS = {
-    Channel.SMS: "SMS",
-    Channel.EMAIL: "Email",
-    Channel.PUSH: "Push",
-    Channel.IN_APP: "In-app",
+    Channel.SMS: N_("SMS"),
+    Channel.EMAIL: N_("Email"),
+    Channel.PUSH: N_("Push"),
+    Channel.IN_APP: N_("In-app"),
 }
 _CHANNEL_NOUNS = {
     Channel.SMS: "SMS",
@@ -73,7 +78,7 @@ class NotificationType(Vocabulary):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return _TYPE_LABELS[self]
 
     @property
     def is_urgent(self) -> bool:
@@ -84,6 +89,17 @@ class NotificationType(Vocabulary):
     def is_time_critical(self) -> bool:
         """Types that go on the high-priority queue."""
         return self in (NotificationType.HEALTH_ALERT, NotificationType.MEDICATION_REMINDER)
+
+
+_TYPE_LABELS = {
+    NotificationType.APPOINTMENT_REMINDER: N_("Appointment reminder"),
+    NotificationType.APPOINTMENT_CONFIRMATION: N_("Appointment confirmation"),
+    NotificationType.APPOINTMENT_CANCELLATION: N_("Appointment cancellation"),
+    NotificationType.TREATMENT_UPDATE: N_("Treatment update"),
+    NotificationType.MEDICATION_REMINDER: N_("Medication reminder"),
+    NotificationType.HEALTH_ALERT: N_("Health alert"),
+    NotificationType.PROGRESS_UPDATE: N_("Progress update"),
+}
 
 
 class Priority(Vocabulary):

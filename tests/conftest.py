@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
@@ -42,6 +43,13 @@ TESTS = Path(__file__).resolve().parent
 # Tests that start processes of their own (a browser, gunicorn, workers), or try hundreds of inputs.
 SLOW_FOLDERS = {TESTS / "browser", TESTS / "faults"}
 SLOW_MODULES = {TESTS / "test_web_server.py", TESTS / "test_devserver.py"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the message catalogues as `make` does, so a run started with plain `pytest` tests
+    the patient's pages in every language. Once, in the process that starts the others."""
+    if not hasattr(config, "workerinput"):
+        subprocess.run(["make", "--silent", "translations"], cwd=TESTS.parent, check=True, stdout=subprocess.DEVNULL)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -67,6 +67,19 @@ def test_a_new_item_reaches_the_patients_open_socket(app, live_server, worker_pr
     assert 'id="unread-badge"' in fragment
 
 
+def test_a_live_item_reaches_a_hindi_speaking_patient_in_hindi(app, live_server, worker_process, practitioner):
+    patient = factories.create_patient(name="Meera Iyer", email="meera@clinic.test", practitioner=practitioner,
+                                       locale="hi")
+    ws = connect(live_server, session_cookie(app, patient))
+    try:
+        send_in_app(practitioner, patient, "Triphala at night")
+        fragment = receive_until(ws, "Triphala at night", seconds=15)
+    finally:
+        ws.close()
+    assert fragment is not None, "the item did not arrive"
+    assert "अपठित" in fragment  # "Unread", in the page's words
+
+
 def test_a_patient_never_receives_another_patients_item(app, live_server, worker_process, practitioner,
                                                         patient, other_patient):
     mine = connect(live_server, session_cookie(app, patient))

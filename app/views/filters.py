@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
 from flask import Flask, current_app
+from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -97,9 +98,9 @@ def short_time(value: datetime | None) -> str:
     local = value.astimezone(zone)
     today = utcnow().astimezone(zone).date()
     if local.date() == today:
-        day = "Today"
+        day = gettext("Today")
     elif local.date() == today - timedelta(days=1):
-        day = "Yesterday"
+        day = gettext("Yesterday")
     else:
         day = format_date(local, "d MMM" if local.year == today.year else "d MMM y", locale=locale)
     return f"{day}, {format_time(local, 'HH:mm', locale=locale)}"
