@@ -249,6 +249,7 @@ def create_people(n: int, with_email: bool) -> tuple[int, list[int], list[str]]:
     from app.clock import utcnow
     from app.extensions import db
     from app.models.user import User
+    from app.services.channel_choice import same_for_every_type
     from app.vocabulary import Role
     from tests import factories
 
@@ -267,7 +268,7 @@ def create_people(n: int, with_email: bool) -> tuple[int, list[int], list[str]]:
             "timezone": "Asia/Kolkata",
             "locale": "en",
             "practitioner_id": practitioner.id,
-            "preferred_channels": channels,
+            "channel_choices": same_for_every_type(channels),
             "active": True,
             "created_at": now,
         }

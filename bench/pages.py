@@ -321,6 +321,8 @@ class Generator:
     # users
 
     def users(self, password_hash: str) -> tuple[list[dict], Clinic]:
+        from app.services.channel_choice import same_for_every_type
+
         args, rng = self.args, self.rng
         rows: list[dict] = []
         ids = itertools.count(1)
@@ -340,7 +342,7 @@ class Generator:
                     "password_hash": password_hash,
                     "active": True,
                     "practitioner_id": None,
-                    "preferred_channels": ["in_app", "email"],
+                    "channel_choices": same_for_every_type(["email"]),
                     "created_at": created,
                     **extra,
                 }
@@ -370,7 +372,7 @@ class Generator:
                 f"patient{i + 1}@clinic.test",
                 phone=f"+9198{i:08d}",
                 practitioner_id=practitioner,
-                preferred_channels=list(channels),
+                channel_choices=same_for_every_type(channels),
             )
             patient_ids.append(patient_id)
             practitioner_of[patient_id] = practitioner

@@ -25,6 +25,7 @@ from app.schemas import read
 from app.schemas.send import SendRequest
 from app.services import lease, outbox
 from app.services.accounts import hash_password
+from app.services.channel_choice import same_for_every_type
 from app.vocabulary import Role
 
 TEST_PASSWORD = "correct horse battery"
@@ -41,7 +42,7 @@ def create_user(
     timezone: str = "Asia/Kolkata",
     locale: str = "en",
     practitioner: User | None = None,
-    preferred_channels: Sequence[str] = ("in_app", "email"),
+    preferred_channels: Sequence[str] | None = ("in_app", "email"),
     quiet_hours: tuple[time, time] | None = None,
     active: bool = True,
     devices: int = 0,
@@ -56,7 +57,7 @@ def create_user(
         locale=locale,
         password_hash=_HASH,
         practitioner_id=practitioner.id if practitioner else None,
-        preferred_channels=list(preferred_channels),
+        channel_choices=same_for_every_type(preferred_channels),
         quiet_hours_start=quiet_hours[0] if quiet_hours else None,
         quiet_hours_end=quiet_hours[1] if quiet_hours else None,
         active=active,

@@ -84,3 +84,27 @@ def test_a_new_revision_is_numbered_after_the_head(tmp_path, redis_url):
     source = created.read_text()
     assert re.search(rf"^revision = '{head + 1:04d}'$", source, re.M)
     assert re.search(rf"^down_revision = '{head:04d}'$", source, re.M)
+
+
+def test_a_patients_preferred_channels_become_their_choice_for_every_type(tmp_path, redis_url):
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from tests.conftest import base_settings
+
+    app = create_app(base_settings(f"sqlite:///{tmp_path / 'old.db'}", redis_url))
+    with app.app_context():
+        upgrade(revision="0014")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO users (id, role, name, timezone, locale, active, preferred_channels, created_at)"
+                " VALUES (1, 'patient', 'P', 'UTC', 'en', 1, '[\"in_app\", \"push\", \"sms\"]', :at)"),
+                {"at": datetime(2026, 12, 1)})
+        upgrade(revision="0015")
+        with db.engine.connect() as connection:
+            choices = connection.execute(sa.select(sa.column("channel_choices", sa.JSON())).select_from(
+                sa.table("users"))).scalar_one()
+        db.engine.dispose()
+    assert choices == {kind: ["sms", "push"] for kind in (
+        "appointment_reminder", "appointment_confirmation", "appointment_cancellation", "treatment_update",
+        "medication_reminder", "progress_update")}

@@ -23,6 +23,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
+from app.forms.channel_grid import ChannelGridForm
 from app.forms.rules import id_or_name, plausible_date, printable
 from app.models.audit_event import AuditAction
 from app.models.notification import EventKind
@@ -180,5 +181,5 @@ def chosen_id(field: SelectField) -> int | None:
     return int(field.data) if field.data else None
 
 
-class ClinicSettingsForm(FlaskForm):
+class ClinicSettingsForm(ChannelGridForm):
     require_staff_two_factor = BooleanField("Require two-factor sign-in for admins and practitioners")

@@ -20,5 +20,8 @@ class ClinicSettings(Model):
     # Admins and practitioners must use two-factor sign-in: those without it set it up before
     # anything else.
     require_staff_two_factor: Mapped[bool] = mapped_column(default=False)
+    # Per notification type, the channels besides the inbox a patient gets until they choose
+    # ({"medication_reminder": ["push"]}); None or a missing type: the suggested defaults.
+    default_channels: Mapped[dict[str, list[str]] | None] = mapped_column(sa.JSON)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

@@ -13,9 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.clock import utcnow
 from app.extensions import Model
 from app.models.types import UTCDateTime, enum_type
-from app.vocabulary import Channel, Role
-
-DEFAULT_PREFERRED_CHANNELS = [Channel.IN_APP.value, Channel.EMAIL.value]
+from app.vocabulary import Role
 
 
 class User(UserMixin, Model):
@@ -31,9 +29,9 @@ class User(UserMixin, Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
     practitioner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    preferred_channels: Mapped[list[str]] = mapped_column(
-        sa.JSON, default=lambda: list(DEFAULT_PREFERRED_CHANNELS)
-    )
+    # Per notification type, the channels besides the inbox the patient chose ({"treatment_update":
+    # ["email"]}); a type not in it follows the clinic's default (app/services/channel_choice.py).
+    channel_choices: Mapped[dict[str, list[str]]] = mapped_column(sa.JSON, default=dict)
     quiet_hours_start: Mapped[time | None] = mapped_column(sa.Time)  # patient's local time
     quiet_hours_end: Mapped[time | None] = mapped_column(sa.Time)
     sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,8 +11,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.extensions import db
 from app.models.audit_event import AuditAction
-from app.models.user import DEFAULT_PREFERRED_CHANNELS, Device, User
+from app.models.user import Device, User
 from app.services import audit
+from app.services.channel_choice import same_for_every_type
 from app.services.contact import check_locale, check_timezone, normalise_email, normalise_phone
 from app.services.errors import ValidationError
 from app.services.input_rules import has_control_characters
@@ -112,10 +113,11 @@ def create_user(
 ) -> User:
     """Validate every field, then create the user; raises ValidationError naming each bad field.
 
-    `created_by` is the admin who asked, for the audit log (None: the shell).
+    `preferred_channels` become the patient's choice for every type; None leaves every type to
+    the clinic's defaults. `created_by` is the admin who asked, for the audit log (None: the shell).
     """
     name = (name or "").strip()
-    channels = list(preferred_channels) if preferred_channels is not None else list(DEFAULT_PREFERRED_CHANNELS)
+    channels = list(preferred_channels) if preferred_channels is not None else None
     problems = {
         "role": _role_problem(role),
         "name": _name_problem(name),
@@ -124,7 +126,7 @@ def create_user(
         "password": password_problem(password, name=name, email=email) if password is not None else None,
         "timezone": _problem_of(check_timezone, timezone),
         "locale": _problem_of(check_locale, locale),
-        "preferred_channels": _channels_problem(channels),
+        "preferred_channels": _channels_problem(channels or []),
         "practitioner": _practitioner_problem(practitioner_id),
     }
     _refuse_any(problems)
@@ -138,7 +140,7 @@ def create_user(
 
 
 def _new_user(*, role: Role, name: str, email: str | None, phone: str | None, password: str | None, timezone: str,
-              locale: str, practitioner_id: int | None, channels: list[str],
+              locale: str, practitioner_id: int | None, channels: list[str] | None,
               quiet_hours: tuple[time, time] | None) -> User:
     """The user as stored, from fields already checked: addresses normalised, the password
     hashed, and a practitioner only for a patient."""
@@ -151,7 +153,7 @@ def _new_user(*, role: Role, name: str, email: str | None, phone: str | None, pa
         locale=locale,
         password_hash=hash_password(password) if password else None,
         practitioner_id=practitioner_id if role is Role.PATIENT else None,
-        preferred_channels=channels,
+        channel_choices=same_for_every_type(channels),
         quiet_hours_start=quiet_hours[0] if quiet_hours else None,
         quiet_hours_end=quiet_hours[1] if quiet_hours else None,
     )

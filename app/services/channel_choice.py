@@ -6,13 +6,33 @@ patient's preferences and opt-outs mean the same thing whichever way a message i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from app.models.user import User
-from app.vocabulary import Channel
+from app.services.errors import ValidationError
+from app.vocabulary import Channel, NotificationType
+
+# The inbox is always on: SMS and push may carry only a notice that points there.
+CHOOSABLE = (Channel.SMS, Channel.EMAIL, Channel.PUSH)
+# Urgent types (health alerts) go on every channel whatever anyone chose, so nobody chooses for them.
+CHOOSABLE_TYPES = tuple(kind for kind in NotificationType if not kind.is_urgent)
+
+# What a clinic starts with until an admin changes it: what a patient of that clinic gets for a
+# type they made no choice for.
+SUGGESTED_DEFAULTS: Mapping[NotificationType, frozenset[Channel]] = {
+    NotificationType.APPOINTMENT_REMINDER: frozenset({Channel.SMS, Channel.EMAIL}),
+    NotificationType.APPOINTMENT_CONFIRMATION: frozenset({Channel.SMS, Channel.EMAIL}),
+    NotificationType.APPOINTMENT_CANCELLATION: frozenset({Channel.SMS, Channel.EMAIL}),
+    NotificationType.MEDICATION_REMINDER: frozenset({Channel.PUSH}),
+    NotificationType.TREATMENT_UPDATE: frozenset({Channel.EMAIL}),
+    NotificationType.PROGRESS_UPDATE: frozenset({Channel.EMAIL}),
+    NotificationType.HEALTH_ALERT: frozenset(CHOOSABLE),
+}
+
+ClinicDefaults = Mapping[NotificationType, frozenset[Channel]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,16 +45,58 @@ class ChannelChoice:
         return self.suppressed_reason is None
 
 
+def chosen_channels(choices: Mapping[str, Sequence[str]], kind: NotificationType,
+                    clinic_defaults: ClinicDefaults) -> frozenset[Channel]:
+    """The channels besides the inbox a patient gets `kind` on: their own choice for that type,
+    else the clinic's default for it (a patient who never chose follows the clinic)."""
+    own = choices.get(kind.value)
+    if own is None:
+        return clinic_defaults.get(kind, SUGGESTED_DEFAULTS[kind])
+    return frozenset(Channel(c) for c in own if Channel.has_value(c) and Channel(c) in CHOOSABLE)
+
+
+def same_for_every_type(channels: Collection[str] | None) -> dict[str, list[str]]:
+    """The choice of a patient who wants `channels` for every type; None: no choice at all (every
+    type follows the clinic's defaults)."""
+    if channels is None:
+        return {}
+    return {kind.value: [c.value for c in CHOOSABLE if c.value in channels] for kind in CHOOSABLE_TYPES}
+
+
+def grid_tokens(grid: Mapping[str, Sequence[str]]) -> list[str]:
+    """A grid for the audit log: "type:sms.email" per type ("type:none" for the inbox alone)."""
+    return [f"{kind}:{'.'.join(chosen) or 'none'}" for kind, chosen in grid.items()]
+
+
+def checked_grid(grid: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """A type x channel choice as stored, in the vocabulary's order.
+
+    Shared by the clinic's defaults and a patient's preferences, which are the same grid.
+
+    Raises:
+        ValidationError: an unknown or unchoosable type or channel (under "channels").
+    """
+    types = {kind.value for kind in CHOOSABLE_TYPES}
+    channels = {channel.value for channel in CHOOSABLE}
+    if any(kind not in types for kind in grid):
+        raise ValidationError({"channels": f"Choose for: {', '.join(k.label for k in CHOOSABLE_TYPES)}"})
+    if any(channel not in channels for chosen in grid.values() for channel in chosen):
+        raise ValidationError({"channels": f"Choose from: {', '.join(c.label for c in CHOOSABLE)}"})
+    return {kind: [c.value for c in CHOOSABLE if c.value in chosen] for kind, chosen in grid.items()}
+
+
 def choose_channels(
     patient: User,
+    kind: NotificationType,
     requested: Sequence[Channel] | None,
     *,
     has_push_device: bool,
-    urgent: bool = False,
+    clinic_defaults: ClinicDefaults,
 ) -> list[ChannelChoice]:
-    """Resolve the channels for one patient.
+    """Resolve the channels of a `kind` notification for one patient.
 
-    `requested=None` means "the patient's preferences"; the in-app inbox is always among them,
+    `requested=None` means "the patient's preferences for this type" (or the clinic's default for
+    it where they made no choice); the in-app inbox is always among them,
     because SMS and push may carry only a notice that points there. An urgent send (a health
     alert) goes instead on every channel, whatever the preferences: a channel the patient cannot
     be reached on (no number, no device, an opt-out) is then a suppressed row with its reason,
@@ -42,7 +104,8 @@ def choose_channels(
     off by the patient is suppressed, unless the send is urgent; an opt-out (STOP, a bounce) is
     never overridden.
     """
-    preferred = {Channel(c) for c in patient.preferred_channels if Channel.has_value(c)} | {Channel.IN_APP}
+    urgent = kind.is_urgent
+    preferred = chosen_channels(patient.channel_choices, kind, clinic_defaults) | {Channel.IN_APP}
     if requested is None:
         wanted = set(Channel) if urgent else preferred
         channels = [Channel.IN_APP, *[c for c in Channel if c in wanted and c is not Channel.IN_APP]]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from sqlalchemy.exc import IntegrityError
 
 from app.clock import utcnow
@@ -10,6 +12,15 @@ from app.models.audit_event import AuditAction
 from app.models.clinic_settings import ClinicSettings
 from app.models.user import User
 from app.services import audit
+from app.services.channel_choice import (
+    CHOOSABLE,
+    CHOOSABLE_TYPES,
+    SUGGESTED_DEFAULTS,
+    ClinicDefaults,
+    checked_grid,
+    grid_tokens,
+)
+from app.vocabulary import Channel, NotificationType
 
 SETTINGS_ID = 1
 
@@ -20,15 +31,42 @@ def current_settings() -> ClinicSettings:
                                                                          require_staff_two_factor=False)
 
 
-def save_settings(admin: User, *, require_staff_two_factor: bool) -> ClinicSettings:
-    """Save the settings page, recording which admin changed it and when."""
+def channel_defaults() -> ClinicDefaults:
+    """Per notification type, the channels besides the inbox a patient who made no choice gets:
+    what an admin saved, the suggested defaults for any type they have not."""
+    saved = current_settings().default_channels or {}
+    return {
+        kind: frozenset(Channel(c) for c in saved[kind.value]) if kind in CHOOSABLE_TYPES and kind.value in saved
+        else SUGGESTED_DEFAULTS[kind]
+        for kind in NotificationType
+    }
+
+
+def save_settings(admin: User, *, require_staff_two_factor: bool,
+                  default_channels: Mapping[str, Sequence[str]] | None = None) -> ClinicSettings:
+    """Save the settings page, recording which admin changed it, when, and which types' default
+    channels changed.
+
+    `default_channels` (type -> channels besides the inbox) replaces the defaults of the types it
+    names; None leaves them all as they are.
+
+    Raises:
+        ValidationError: an unknown type or channel; nothing was saved.
+    """
+    wanted = checked_grid(default_channels or {})
     for attempt in range(2):
         row = db.session.get(ClinicSettings, SETTINGS_ID) or _first_row()
+        before = channel_defaults()
+        changed = sorted(kind for kind, chosen in wanted.items()
+                         if set(chosen) != {c.value for c in before[NotificationType(kind)]})
         row.require_staff_two_factor = require_staff_two_factor
+        row.default_channels = {kind.value: [c.value for c in CHOOSABLE if c in before[kind]]
+                                for kind in CHOOSABLE_TYPES} | wanted
         row.updated_at = utcnow()
         row.updated_by_id = admin.id
         audit.record(AuditAction.CLINIC_SETTINGS_CHANGED, actor_id=admin.id,
-                     detail={"require_staff_two_factor": require_staff_two_factor})
+                     detail={"require_staff_two_factor": require_staff_two_factor,
+                             "defaults": grid_tokens({kind: wanted[kind] for kind in changed})})
         try:
             db.session.commit()
         except IntegrityError:  # another admin saved the very first row at the same moment

@@ -56,7 +56,7 @@ def seed_demo_data() -> bool:
         patient = create_user(
             role=Role.PATIENT, name=name, email=email, password=DEMO_PASSWORD, phone=phone,
             timezone=zone, locale=locale, practitioner_id=practitioners[practitioner - 1].id,
-            preferred_channels=["in_app", "email", "sms", "push"] if index % 2 == 0 else ["in_app", "email"],
+            preferred_channels=["in_app", "email", "sms", "push"] if index % 2 == 0 else None,
             quiet_hours=(time(22, 0), time(7, 0)) if index == 2 else None,
         )
         add_device(patient, f"demo-device-token-{index + 1}", label="Demo phone")

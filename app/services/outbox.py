@@ -31,6 +31,7 @@ from app.models.user import Device, User
 from app.schemas.send import ALL_MY_PATIENTS, TITLE_MAX, SendRequest
 from app.services import audit, idempotency, lease
 from app.services.channel_choice import choose_channels
+from app.services.clinic_settings import channel_defaults
 from app.services.composing import composer_for_content, template_context
 from app.services.enqueueing import DeliveryJob, enqueue_jobs
 from app.services.errors import Forbidden, ValidationError
@@ -254,6 +255,7 @@ def _build_rows(
 ) -> tuple[list[dict[str, Any]], dict[int, str]]:
     config = current_app.config
     with_devices = _users_with_push_devices([p.id for p in checked.recipients])
+    clinic_defaults = channel_defaults()
     rows: list[dict[str, Any]] = []
     reasons: dict[int, str] = {}
     errors: dict[str, str] = {}
@@ -264,9 +266,10 @@ def _build_rows(
         context = template_context(patient.name, practitioner.name if practitioner else None, checked.data)
         choices = choose_channels(
             patient,
+            checked.type,
             checked.channels,
             has_push_device=patient.id in with_devices,
-            urgent=checked.type.is_urgent,
+            clinic_defaults=clinic_defaults,
         )
         for choice in choices:
             try:

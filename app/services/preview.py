@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models.user import Device, User
 from app.services.access import visible_patients
-from app.services.channel_choice import choose_channels
+from app.services.channel_choice import CHOOSABLE, CHOOSABLE_TYPES, choose_channels
+from app.services.clinic_settings import channel_defaults
 from app.services.composing import composer_for_content, template_context
 from app.services.rendering import FreeText, Rendered, RenderError
 from app.services.sms_text import SmsCost, sms_cost
@@ -75,7 +76,9 @@ def preview_send(
         sa.select(sa.exists().where(Device.user_id == patient.id, Device.invalidated_at.is_(None)))
     )
     previews = []
-    for choice in choose_channels(patient, requested, has_push_device=bool(has_device), urgent=kind.is_urgent):
+    choices = choose_channels(patient, kind, requested, has_push_device=bool(has_device),
+                              clinic_defaults=channel_defaults())
+    for choice in choices:
         try:
             rendered = composer.render(choice.channel, patient.locale, context)
         except RenderError as exc:
@@ -104,6 +107,7 @@ def _patient_for(sender: User, patient_id: int | None, recipient_group: str | No
         patient = db.session.scalar(candidates.order_by(User.name).limit(1))
         if patient is not None:
             return patient, False
-    sample = User(name=SAMPLE_PATIENT_NAME, locale="en", preferred_channels=[c.value for c in Channel],
+    sample = User(name=SAMPLE_PATIENT_NAME, locale="en",
+                  channel_choices={kind.value: [c.value for c in CHOOSABLE] for kind in CHOOSABLE_TYPES},
                   phone="+910000000000", email="patient@example.org")
     return sample, True

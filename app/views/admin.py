@@ -43,6 +43,7 @@ from app.services.input_rules import as_id
 from app.services.query_filters import patient_searched
 from app.views.access import admin_required
 from app.views.filters import viewer_zone
+from app.views.form_errors import show_errors
 from app.views.htmx import is_htmx, page_or_fragment
 from app.vocabulary import Role
 
@@ -258,15 +259,25 @@ def user_reset_two_factor(user_id: int):
 @bp.route("/settings", methods=["GET", "POST"])
 @admin_required
 def settings():
-    """The clinic's settings: whether staff must use two-factor sign-in."""
+    """The clinic's settings: whether staff must use two-factor sign-in, and the channels each
+    type goes on for patients who have not chosen."""
     saved = clinic_settings.current_settings()
     form = ClinicSettingsForm(obj=saved)
+    problems: list[str] = []
+    if request.method == "GET":
+        form.fill_grid(clinic_settings.channel_defaults())
     if form.validate_on_submit():
-        clinic_settings.save_settings(current_user, require_staff_two_factor=form.require_staff_two_factor.data)
-        flash("Settings saved.", "info")
-        return redirect(url_for("admin.settings"))
-    return render_template("admin/settings.html", form=form, saved=saved,
-                           without_two_factor=two_factor.staff_without_two_factor()), 422 if form.errors else 200
+        try:
+            clinic_settings.save_settings(current_user, require_staff_two_factor=form.require_staff_two_factor.data,
+                                          default_channels=form.grid())
+        except ValidationError as error:
+            problems = show_errors(form, error.errors)
+        else:
+            flash("Settings saved.", "info")
+            return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form, saved=saved, problems=problems,
+                           without_two_factor=two_factor.staff_without_two_factor()), \
+        422 if form.errors or problems else 200
 
 
 # --- audit log --------------------------------------------------------------------------------

@@ -10,23 +10,24 @@ from app.models.user import User
 from app.services import preferences
 from app.services.errors import ValidationError
 from app.views.form_errors import show_errors
-from app.vocabulary import Channel
 
 
 def preferences_page(patient: User, *, back: str):
     """The preferences form for `patient`, shared by the patient's own page and staff's."""
     form = PreferencesForm()
+    problems: list[str] = []
     if request.method == "GET":
-        form.channels.data = [c for c in patient.preferred_channels if c != Channel.IN_APP]
+        form.fill_grid(preferences.channels_by_type(patient))
         form.quiet_start.data, form.quiet_end.data = patient.quiet_hours_start, patient.quiet_hours_end
     elif form.validate():
         try:
-            changed = preferences.set_preferences(current_user, patient.id, channels=form.channels.data or [],
+            changed = preferences.set_preferences(current_user, patient.id, channels=form.grid(),
                                                   quiet_start=form.quiet_start.data, quiet_end=form.quiet_end.data)
         except ValidationError as error:
-            show_errors(form, error.errors)
+            problems = show_errors(form, error.errors)
         else:
             flash("Saved. The next messages follow these preferences." if changed else "Nothing to change.", "info")
             return redirect(request.path)
     status = 422 if request.method == "POST" else 200
-    return render_template("inbox/preferences.html", form=form, patient=patient, back=back), status
+    return render_template("inbox/preferences.html", form=form, patient=patient, back=back, problems=problems,
+                           following_clinic=preferences.following_clinic(patient)), status

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import User
 from app.services.accounts import create_user
+from app.services.channel_choice import CHOOSABLE_TYPES
 from app.services.errors import ValidationError
 
 
@@ -93,12 +94,17 @@ def test_a_password_that_contains_the_name_is_refused(app):
     assert "password" in refused(name="  Kavyashree ", password="kavyashree-2026-notes")
 
 
-def test_a_new_user_is_stored_as_given_with_the_default_channels(app):
+def test_a_new_user_is_stored_as_given_following_the_clinics_channels(app):
     user = create_user(role="patient", name="  Kavya ", email="Kavya@Clinic.Example", timezone="Asia/Kolkata",
                        locale="hi", password="a long and unusual passphrase")
     assert (user.name, user.email) == ("Kavya", "Kavya@clinic.example")
     assert (user.timezone, user.locale) == ("Asia/Kolkata", "hi")
-    assert user.preferred_channels == ["in_app", "email"] and user.password_hash.startswith("$argon2")
+    assert user.channel_choices == {} and user.password_hash.startswith("$argon2")
+
+
+def test_channels_given_for_a_new_patient_are_their_choice_for_every_type(app):
+    user = create_user(role="patient", name="Kavya", email="kavya@clinic.example", preferred_channels=["in_app", "sms"])
+    assert user.channel_choices == {kind.value: ["sms"] for kind in CHOOSABLE_TYPES}
 
 
 def test_only_a_patient_keeps_the_practitioner_given(app, practitioner):

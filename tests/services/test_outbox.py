@@ -11,6 +11,8 @@ from app.models import Notification, NotificationEvent, NotificationGroup, Templ
 from app.models.status import Status
 from app.schemas import read
 from app.schemas.send import ALL_MY_PATIENTS, SendRequest
+from app.services import clinic_settings
+from app.services.channel_choice import CHOOSABLE_TYPES
 from app.services.errors import Conflict, Forbidden, ValidationError
 from app.services.outbox import create_send
 from app.vocabulary import Channel, NotificationType, Priority
@@ -213,6 +215,16 @@ def test_a_health_alert_by_preference_never_goes_by_sms_or_email_to_an_address_t
     assert reasons["sms"] == (Status.SUPPRESSED, "opted out of SMS")
     assert reasons["email"][0] is Status.SUPPRESSED and "opted out" in reasons["email"][1]
     assert reasons["in_app"] == (Status.QUEUED, None)
+
+
+def test_a_health_alert_goes_everywhere_even_when_every_clinic_default_is_off(practitioner, admin):
+    newcomer = factories.create_patient(practitioner=practitioner, phone="+919800000006", preferred_channels=None,
+                                        devices=1)
+    clinic_settings.save_settings(admin, require_staff_two_factor=False,
+                                  default_channels={kind.value: [] for kind in CHOOSABLE_TYPES})
+    result = send(practitioner, free_text([newcomer], type="health_alert", channels=None))
+    assert {(i.channel.value, i.status) for i in result.items} == {
+        ("in_app", Status.QUEUED), ("sms", Status.QUEUED), ("email", Status.QUEUED), ("push", Status.QUEUED)}
 
 
 def test_a_health_alert_goes_on_the_high_queue(practitioner, patient, redis):

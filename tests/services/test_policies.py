@@ -6,10 +6,11 @@ from datetime import UTC, datetime, time
 import pytest
 
 from app.models.user import User
-from app.services.channel_choice import choose_channels
+from app.services.channel_choice import SUGGESTED_DEFAULTS, checked_grid, choose_channels, same_for_every_type
+from app.services.errors import ValidationError
 from app.services.quiet_hours import quiet_hours_end
 from app.services.retry_policy import retry_delay
-from app.vocabulary import Channel, Role
+from app.vocabulary import Channel, NotificationType, Role
 
 KOLKATA = "Asia/Kolkata"  # UTC+05:30, no daylight saving
 
@@ -61,26 +62,70 @@ def test_retry_after_is_a_floor():
 
 def patient(**fields) -> User:
     values = {"role": Role.PATIENT, "name": "P", "email": "p@x.test", "phone": "+919800000000",
-              "preferred_channels": ["in_app", "email"]}
+              "channel_choices": same_for_every_type(["email"])}
     values.update(fields)
     return User(**values)
 
 
+def choose(someone: User, requested=None, kind=NotificationType.TREATMENT_UPDATE, **options):
+    options = {"has_push_device": False, "clinic_defaults": SUGGESTED_DEFAULTS, **options}
+    return choose_channels(someone, kind, requested, **options)
+
+
 def test_preferences_choose_the_channels_inbox_first():
-    choices = choose_channels(patient(preferred_channels=["sms", "email"]), None, has_push_device=False)
+    choices = choose(patient(channel_choices=same_for_every_type(["sms", "email"])))
     assert [c.channel for c in choices] == [Channel.IN_APP, Channel.SMS, Channel.EMAIL]
 
 
 def test_unknown_stored_preferences_are_ignored():
-    choices = choose_channels(patient(preferred_channels=["fax"]), None, has_push_device=False)
+    choices = choose(patient(channel_choices={"treatment_update": ["fax"]}))
     assert [c.channel for c in choices] == [Channel.IN_APP]
 
 
+def test_each_type_follows_the_patients_choice_for_that_type():
+    chosen = patient(channel_choices={"medication_reminder": ["sms"], "treatment_update": ["email"]})
+    assert [c.channel for c in choose(chosen, kind=NotificationType.MEDICATION_REMINDER)] == [Channel.IN_APP,
+                                                                                              Channel.SMS]
+    assert [c.channel for c in choose(chosen, kind=NotificationType.TREATMENT_UPDATE)] == [Channel.IN_APP,
+                                                                                           Channel.EMAIL]
+
+
+def test_a_type_the_patient_never_chose_for_follows_the_clinic_default():
+    defaults = {**SUGGESTED_DEFAULTS, NotificationType.PROGRESS_UPDATE: frozenset({Channel.SMS})}
+    choices = choose(patient(channel_choices={}), kind=NotificationType.PROGRESS_UPDATE, clinic_defaults=defaults)
+    assert [c.channel for c in choices] == [Channel.IN_APP, Channel.SMS]
+
+
+def test_choosing_no_channel_for_a_type_is_a_choice_not_the_default():
+    choices = choose(patient(channel_choices={"appointment_reminder": []}), kind=NotificationType.APPOINTMENT_REMINDER)
+    assert [c.channel for c in choices] == [Channel.IN_APP]
+
+
+def test_a_health_alert_goes_on_every_channel_whatever_was_chosen():
+    choices = choose(patient(channel_choices=same_for_every_type([])), kind=NotificationType.HEALTH_ALERT,
+                     has_push_device=True)
+    assert [(c.channel, c.deliverable) for c in choices] == [(channel, True) for channel in
+                                                             (Channel.IN_APP, Channel.SMS, Channel.EMAIL, Channel.PUSH)]
+
+
 def test_explicit_channels_keep_their_order_once_each():
-    choices = choose_channels(patient(), [Channel.EMAIL, Channel.IN_APP, Channel.EMAIL], has_push_device=False)
+    choices = choose(patient(), [Channel.EMAIL, Channel.IN_APP, Channel.EMAIL])
     assert [c.channel for c in choices] == [Channel.EMAIL, Channel.IN_APP]
 
 
+def test_an_explicit_channel_turned_off_for_the_type_is_a_reason():
+    [choice] = choose(patient(), [Channel.SMS])
+    assert choice.suppressed_reason == "turned off in the patient's preferences"
+
+
 def test_an_email_opt_out_is_a_reason():
-    [choice] = choose_channels(patient(email_opted_out_at=datetime.now(UTC)), [Channel.EMAIL], has_push_device=False)
+    [choice] = choose(patient(email_opted_out_at=datetime.now(UTC)), [Channel.EMAIL])
     assert choice.suppressed_reason == "opted out of email"
+
+
+@pytest.mark.parametrize("grid", [{"fax_reminder": ["sms"]}, {"health_alert": ["sms"]},
+                                  {"treatment_update": ["pigeon"]}, {"treatment_update": ["in_app"]}])
+def test_a_grid_with_an_unknown_type_or_channel_is_refused(grid):
+    with pytest.raises(ValidationError) as refused:
+        checked_grid(grid)
+    assert refused.value.errors["channels"].startswith("Choose ")

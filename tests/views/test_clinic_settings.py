@@ -1,8 +1,13 @@
 """The clinic's settings page, and what "two-factor sign-in required for staff" does."""
 
 import pytest
+import sqlalchemy as sa
 
+from app.extensions import db
+from app.models.audit_event import AuditAction, AuditEvent
 from app.services import clinic_settings
+from app.services.errors import ValidationError
+from app.vocabulary import Channel, NotificationType
 from tests import factories
 from tests.conftest import csrf_token_from, log_in
 
@@ -83,3 +88,50 @@ def test_staff_cannot_turn_it_off_while_it_is_required(app, practitioner, admin)
     assert response.headers["Location"] == "/account"
     db_user = factories.reload(practitioner)
     assert db_user.two_factor_enabled
+
+
+def test_the_channels_by_default_start_as_suggested(app):
+    defaults = clinic_settings.channel_defaults()
+    assert defaults[NotificationType.APPOINTMENT_REMINDER] == {Channel.SMS, Channel.EMAIL}
+    assert defaults[NotificationType.MEDICATION_REMINDER] == {Channel.PUSH}
+    assert defaults[NotificationType.TREATMENT_UPDATE] == {Channel.EMAIL}
+    assert defaults[NotificationType.HEALTH_ALERT] == {Channel.SMS, Channel.EMAIL, Channel.PUSH}
+
+
+def test_an_admin_sets_the_channels_by_default_per_type_on_the_settings_page(client_request, admin):
+    pages = client_request.login(admin)
+    factories.enrol_two_factor(admin)
+    page = pages.get("/admin/settings")
+    grid = {str(box["name"]): "y" for box in page.select(".channel-grid input[checked]")}
+    grid.pop("medication_reminder-push")
+    pages.post("/admin/settings", data=grid | {"medication_reminder-sms": "y"})
+    defaults = clinic_settings.channel_defaults()
+    assert defaults[NotificationType.MEDICATION_REMINDER] == {Channel.SMS}
+    assert defaults[NotificationType.APPOINTMENT_REMINDER] == {Channel.SMS, Channel.EMAIL}
+    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == AuditAction.CLINIC_SETTINGS_CHANGED)
+                               ).one()
+    assert event.actor_id == admin.id and "defaults=medication_reminder:sms" in event.detail
+
+
+def test_a_patient_who_never_chose_gets_the_clinics_default_for_the_type(admin, practitioner):
+    newcomer = factories.create_patient(practitioner=practitioner, phone="+919800000031", preferred_channels=None)
+    clinic_settings.save_settings(admin, require_staff_two_factor=False,
+                                  default_channels={"medication_reminder": ["sms", "email"]})
+    result = factories.create_send(sender=practitioner, recipients=[newcomer], channels=None,
+                                   type="medication_reminder")
+    assert sorted(item.channel.value for item in result.items) == ["email", "in_app", "sms"]
+
+
+def test_a_patient_who_chose_is_not_moved_by_a_new_default(admin, practitioner):
+    chose = factories.create_patient(practitioner=practitioner, preferred_channels=["in_app"])
+    clinic_settings.save_settings(admin, require_staff_two_factor=False,
+                                  default_channels={"treatment_update": ["email"]})
+    result = factories.create_send(sender=practitioner, recipients=[chose], channels=None)
+    assert [item.channel.value for item in result.items] == ["in_app"]
+
+
+@pytest.mark.parametrize("grid", [{"fax_reminder": ["sms"]}, {"treatment_update": ["pigeon"]}])
+def test_an_unknown_type_or_channel_by_default_is_refused_and_nothing_saved(admin, grid):
+    with pytest.raises(ValidationError):
+        clinic_settings.save_settings(admin, require_staff_two_factor=True, default_channels=grid)
+    assert clinic_settings.current_settings().require_staff_two_factor is False

@@ -369,3 +369,25 @@ def test_a_send_while_redis_is_down_is_stored_and_delivered_once_it_is_back(
     assert sweep(now=datetime.now(UTC) + timedelta(seconds=app.config["SWEEP_GRACE_SECONDS"] + 1)).requeued == 1
     run_worker()
     assert factories.notifications()[0].status is Status.DELIVERED
+
+
+def previewed_channels(page) -> list[tuple[str, str | None]]:
+    """(channel, why it will not be sent or None) for each card of a preview."""
+    return [(text(card.h3), next((note.removeprefix("Will not be sent: ").rstrip(".") for note in texts(card, "p.muted")
+                                  if note.startswith("Will not be sent: ")), None))
+            for card in page.select("article.preview-card")]
+
+
+@pytest.mark.parametrize("type_", ["treatment_update", "medication_reminder", "progress_update", "health_alert"])
+def test_by_preferences_the_preview_shows_the_channels_the_send_then_uses(staff, practitioner, type_):
+    patient = factories.create_patient(practitioner=practitioner, phone="+919800000310",
+                                       preferred_channels=None)
+    patient.channel_choices = {"treatment_update": ["sms", "push"], "progress_update": []}
+    db.session.commit()
+    form = {"patient_id": str(patient.id), "patient_search": patient.name, "type": type_,
+            "channel_mode": "preferences", "channels": []}
+    shown = previewed_channels(preview(staff, **form))
+    submit(staff, **form)
+    sent = [(n.channel.label, n.status_reason if n.status is Status.SUPPRESSED else None)
+            for n in factories.notifications()]
+    assert shown == sent and shown[0] == ("In-app", None)
