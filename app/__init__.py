@@ -89,7 +89,7 @@ def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (registers every table)
     from app.extensions import babel, csrf, db, init_limiter, init_redis, login_manager, migrate, sock
     from app.models.types import render_migration_type
-    from app.views.language import page_locale
+    from app.views.language import page_language, page_locale
 
     db.init_app(app)
     migrate.init_app(
@@ -104,7 +104,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     sock.init_app(app)
     babel.init_app(app, locale_selector=page_locale)
-    app.jinja_env.globals["page_locale"] = page_locale
+    app.jinja_env.globals["page_language"] = page_language
     init_redis(app)
     init_limiter(app)
     if app.config["TRUSTED_PROXIES"]:

@@ -108,6 +108,7 @@ _SETTINGS: dict[str, tuple[str, Any]] = {
     "MAX_BODY_CHARS": ("5000", int),
     "MAX_RECIPIENTS": ("10000", int),
     "APPOINTMENT_REMINDER_HOURS": ("24,2", _hours),
+    "UNSUBSCRIBE_LINK_DAYS": ("90", int),
 }
 
 

@@ -25,8 +25,9 @@ ROLES_FOR_BLUEPRINT: dict[str, tuple[str, ...]] = {
     "admin": ("admin",),
     "ws": ("patient",),
 }
-# Open to anyone: the sign-in page, static files and the webhooks (which check signatures instead).
-PUBLIC_BLUEPRINTS = {"static", "webhooks"}
+# Open to anyone: the sign-in page, static files, the webhooks (which check signatures instead)
+# and email unsubscribe links (signed too).
+PUBLIC_BLUEPRINTS = {"static", "webhooks", "unsubscribe"}
 PUBLIC_ENDPOINTS = {"auth.login"}
 # Signing out ends the session the other requests use, so it goes last.
 LAST = "auth.logout"

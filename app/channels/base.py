@@ -37,6 +37,14 @@ class OutboundMessage:
     push_tokens: tuple[str, ...] = ()  # push only: every valid device token of the patient
     data: Mapping[str, str] = field(default_factory=dict)  # push data payload
     status_callback_url: str | None = None  # sms only: where the provider reports delivery
+    unsubscribe_url: str | None = None  # email only: the one-click opt-out link (RFC 8058)
+
+    @property
+    def unsubscribe_headers(self) -> dict[str, str]:
+        """RFC 8058's pair: mail clients show an unsubscribe button that POSTs to the link."""
+        if not self.unsubscribe_url:
+            return {}
+        return {"List-Unsubscribe": f"<{self.unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from email.utils import formataddr, formatdate, make_msgid
 from typing import Any, Self
 
 import requests
-from sendgrid.helpers.mail import ApiKeyIncludedException, CustomArg, From, Mail, To
+from sendgrid.helpers.mail import ApiKeyIncludedException, CustomArg, From, Header, Mail, To
 
 from app.channels.base import DeliveryResult, OutboundMessage, Outcome
 from app.channels.http_errors import is_retryable_status, retry_after_seconds
@@ -115,6 +115,8 @@ class SendGridEmailProvider:
             html_content=message.html,
         )
         mail.custom_arg = CustomArg(REFERENCE_ARG, message.reference)
+        for name, value in message.unsubscribe_headers.items():
+            mail.header = Header(name, value)
         return mail.get()
 
     def _session(self) -> requests.Session:
@@ -225,6 +227,8 @@ class SmtpEmailProvider:
         email["Subject"] = message.subject
         email["Date"] = formatdate(usegmt=True)
         email["Message-ID"] = make_msgid(domain=self._msgid_domain)
+        for name, value in message.unsubscribe_headers.items():
+            email[name] = value
         email.set_content(message.body)
         if message.html:
             email.add_alternative(message.html, subtype="html")

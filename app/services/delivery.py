@@ -42,7 +42,7 @@ from app.extensions import db, get_redis
 from app.models.notification import EventKind, Notification
 from app.models.status import Status
 from app.models.user import Device, User
-from app.services import lease
+from app.services import email_unsubscribe, lease
 from app.services.channel_choice import unreachable_reason
 from app.services.database_outage import committed, is_outage
 from app.services.live_inbox import publish_inbox_items
@@ -265,6 +265,9 @@ def _message_for(row: Any, tokens: dict[int, tuple[str, ...]], config: Any) -> O
         status_callback_url=config["PUBLIC_BASE_URL"].rstrip("/") + STATUS_CALLBACK_PATH + "?"
         + urlencode({TWILIO_REFERENCE_ARG: row.public_id})
         if row.channel is Channel.SMS
+        else None,
+        unsubscribe_url=email_unsubscribe.link_for(row.user_id, row.email, row.type, config)
+        if row.channel is Channel.EMAIL and row.email
         else None,
     )
 

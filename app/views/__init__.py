@@ -19,6 +19,7 @@ def register_views(app: Flask) -> None:
         inbox,
         security_headers,
         two_factor,
+        unsubscribe,
         webhooks,
     )
 
@@ -31,6 +32,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(appointments.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(unsubscribe.bp)
     errors.register(app)
     filters.register(app)
     ws.register(app)

@@ -227,3 +227,18 @@ def test_a_body_the_sdk_mistakes_for_an_api_key_is_permanent_not_raised(provider
 def test_needs_an_api_key():
     with pytest.raises(ValueError, match="SENDGRID_API_KEY"):
         SendGridEmailProvider.from_settings({"EMAIL_FROM": "clinic@example.org"})
+
+
+def test_an_unsubscribe_link_goes_as_one_click_list_unsubscribe_headers(provider, fake_sendgrid):
+    provider.send(email(unsubscribe_url="https://clinic.example/unsubscribe/abc"))
+
+    assert fake_sendgrid.received[0]["headers"] == {
+        "List-Unsubscribe": "<https://clinic.example/unsubscribe/abc>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def test_an_email_without_an_unsubscribe_link_carries_no_list_headers(provider, fake_sendgrid):
+    provider.send(email())
+
+    assert fake_sendgrid.received[0]["headers"] == {}

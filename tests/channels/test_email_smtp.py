@@ -18,7 +18,7 @@ BODY = "Your Shirodhara session moved to Friday 16:00."
 HTML = "<p>Your Shirodhara session moved to <b>Friday 16:00</b>.</p>"
 
 
-def email(to: str = PATIENT, html: str | None = HTML) -> OutboundMessage:
+def email(to: str = PATIENT, html: str | None = HTML, **fields: object) -> OutboundMessage:
     return OutboundMessage(
         notification_id=9,
         reference="ntf_email_9",
@@ -27,6 +27,7 @@ def email(to: str = PATIENT, html: str | None = HTML) -> OutboundMessage:
         subject="Session moved",
         body=BODY,
         html=html,
+        **fields,
     )
 
 
@@ -196,3 +197,17 @@ def test_concurrent_sends_from_several_threads_all_succeed(provider, fake_smtp):
     assert all(result.ok for result in results)
     assert sorted(r["to"] for r in fake_smtp.received) == sorted(recipients)
     assert fake_smtp.connections <= 4
+
+
+def test_an_unsubscribe_link_goes_as_one_click_list_unsubscribe_headers(provider, fake_smtp):
+    provider.send(email(unsubscribe_url="https://clinic.example/unsubscribe/abc"))
+
+    headers = fake_smtp.received[0]["headers"]
+    assert headers["List-Unsubscribe"] == "<https://clinic.example/unsubscribe/abc>"
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_an_email_without_an_unsubscribe_link_carries_no_list_headers(provider, fake_smtp):
+    provider.send(email())
+
+    assert "List-Unsubscribe" not in fake_smtp.received[0]["headers"]

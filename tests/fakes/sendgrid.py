@@ -20,7 +20,7 @@ class FakeSendGrid(FakeHttpServer):
     """POST /v3/mail/send with a Bearer key; 202 + X-Message-Id on success.
 
     received: {"message_id", "to", "from", "from_name", "subject", "text", "html",
-    "custom_args"}. Faults: server_error (500, option status), rate_limited (429, option
+    "custom_args", "headers"}. Faults: server_error (500, option status), rate_limited (429, option
     retry_after, None for no header; X-RateLimit-Reset is always sent), timeout (option hold),
     slow (option delay), permanent (400 invalid address, option status).
     """
@@ -116,6 +116,7 @@ class FakeSendGrid(FakeHttpServer):
                 "text": content.get("text/plain"),
                 "html": content.get("text/html"),
                 "custom_args": mail.get("custom_args") or {},
+                "headers": mail.get("headers") or {},
             }
         )
         return FakeResponse(202, b"", {"X-Message-Id": message_id})

@@ -20,7 +20,7 @@ from tests.fakes.state import DEFAULT_HOLD_SECONDS, DEFAULT_SLOW_SECONDS, FakeSt
 class FakeSmtp(FakeState):
     """An SMTP server on 127.0.0.1 that records every accepted message.
 
-    received: {"to", "from", "from_header", "subject", "text", "html", "message_id"}.
+    received: {"to", "from", "from_header", "subject", "text", "html", "message_id", "headers"}.
     Faults (taken at RCPT, so fail_for(address, ...) fails just that recipient):
     server_error (451, option code), rate_limited (450 4.7.1), timeout (no answer for option
     hold seconds), slow (answer after option delay), permanent (550 5.1.1, option code),
@@ -142,6 +142,7 @@ class FakeSmtp(FakeState):
                 "text": text.get_content() if text is not None else None,
                 "html": html.get_content() if html is not None else None,
                 "message_id": message["Message-ID"],
+                "headers": {name: str(value) for name, value in message.items()},
             }
         )
         return "250 2.0.0 OK: queued"
