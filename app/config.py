@@ -91,6 +91,10 @@ _SETTINGS: dict[str, tuple[str, Any]] = {
     "FCM_CREDENTIALS_FILE": ("", _optional),
     "FCM_PROJECT_ID": ("", _optional),
     "FCM_BASE_URL": ("", _optional),
+    # Browser push (Web Push): the clinic's VAPID key pair, which `make run` writes into .env once.
+    "VAPID_PUBLIC_KEY": ("", str),
+    "VAPID_PRIVATE_KEY": ("", str),
+    "VAPID_SUBJECT": ("mailto:clinic@example.org", str),
     # Delivery pipeline.
     "DELIVERY_BATCH_SIZE": ("200", int),
     "DELIVERY_CONCURRENCY": ("8", int),

@@ -16,8 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from dotenv import load_dotenv
+from dotenv import dotenv_values, load_dotenv, set_key
 
+from app.channels.web_push import new_key_pair
 from app.config import EMBEDDED_REDIS_URL_FILE, INSTANCE_DIR, PROJECT_ROOT, load_settings
 from app.embedded_redis import EmbeddedRedis
 from app.file_modes import private_directory
@@ -30,6 +31,7 @@ HEALTHY_RUN_SECONDS = 60
 
 
 def main() -> int:
+    _ensure_vapid_keys(PROJECT_ROOT / ".env")
     load_dotenv(PROJECT_ROOT / ".env")
     private_directory(INSTANCE_DIR)  # the SQLite database and the embedded Redis's address live here
     env = dict(os.environ, FLASK_APP="wsgi", PYTHONUNBUFFERED="1")
@@ -69,6 +71,17 @@ def main() -> int:
             embedded.stop()
             EMBEDDED_REDIS_URL_FILE.unlink(missing_ok=True)
         print("Stopped.", flush=True)
+
+
+def _ensure_vapid_keys(env_file: Path) -> None:
+    """Give the clinic its browser-push key pair the first time it runs, and keep it after:
+    browsers subscribed with its public key, so a new pair would orphan every subscription."""
+    if os.environ.get("VAPID_PRIVATE_KEY") or dotenv_values(env_file).get("VAPID_PRIVATE_KEY"):
+        return
+    public, private = new_key_pair()
+    set_key(env_file, "VAPID_PUBLIC_KEY", public, quote_mode="never")
+    set_key(env_file, "VAPID_PRIVATE_KEY", private, quote_mode="never")
+    print("Browser push keys (VAPID) generated into .env", flush=True)
 
 
 class _SupervisedWorker:

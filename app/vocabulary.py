@@ -102,6 +102,13 @@ _TYPE_LABELS = {
 }
 
 
+class DeviceKind(Vocabulary):
+    """What a push device is: the clinic's app (through FCM) or a browser (Web Push)."""
+
+    FCM = "fcm"
+    WEB_PUSH = "webpush"
+
+
 class Priority(Vocabulary):
     HIGH = "high"
     NORMAL = "normal"

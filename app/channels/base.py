@@ -24,6 +24,16 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class WebPushSubscription:
+    """What a browser gives when its user turns notifications on: where to post, and the keys
+    to encrypt for (RFC 8291). The endpoint names the subscription, as a token names an app."""
+
+    endpoint: str
+    p256dh: str  # the browser's public key, base64url
+    auth: str  # its authentication secret, base64url
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundMessage:
     """What to send, already rendered for its channel and addressed."""
 
@@ -34,7 +44,8 @@ class OutboundMessage:
     subject: str
     body: str
     html: str | None = None  # email only
-    push_tokens: tuple[str, ...] = ()  # push only: every valid device token of the patient
+    push_tokens: tuple[str, ...] = ()  # push only: every valid app (FCM) token of the patient
+    web_push: tuple[WebPushSubscription, ...] = ()  # push only: every valid browser subscription
     data: Mapping[str, str] = field(default_factory=dict)  # push data payload
     status_callback_url: str | None = None  # sms only: where the provider reports delivery
     unsubscribe_url: str | None = None  # email only: the one-click opt-out link (RFC 8058)
@@ -55,7 +66,7 @@ class DeliveryResult:
     http_status: int | None = None
     error: str | None = None
     retry_after: float | None = None  # seconds the provider asked us to wait (429)
-    invalid_tokens: tuple[str, ...] = ()  # push tokens the provider says are gone for good
+    invalid_tokens: tuple[str, ...] = ()  # push tokens (or Web Push endpoints) gone for good
     # The request reached the provider and no answer came back in time: it may have accepted the
     # message, so a retry may be a duplicate and a receipt that comes later tells what happened.
     ambiguous: bool = False

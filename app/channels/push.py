@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Self
 
 import requests
@@ -23,6 +22,7 @@ from google.auth.credentials import Credentials
 from google.auth.transport.requests import AuthorizedSession
 
 from app.channels.base import DeliveryResult, OutboundMessage, Outcome
+from app.channels.devices import DeviceFailure, result_for_devices
 from app.channels.http_errors import is_retryable_status, retry_after_seconds
 from app.vocabulary import Channel
 
@@ -66,15 +66,6 @@ class _PerThreadSessions:
         return session
 
 
-@dataclass(frozen=True, slots=True)
-class _DeviceFailure:
-    outcome: Outcome
-    label: str
-    http_status: int | None = None
-    retry_after: float | None = None
-    token_gone: bool = False
-
-
 class FcmPushProvider:
     """Sends a notification with title, body and data to every device token of a patient."""
 
@@ -116,14 +107,14 @@ class FcmPushProvider:
             return self._result(Outcome.PERMANENT, error="no valid device")
         data = {**message.data, REFERENCE_KEY: message.reference}
         accepted: list[str] = []
-        failures: list[_DeviceFailure] = []
+        failures: list[DeviceFailure] = []
         invalid: list[str] = []
         for token in message.push_tokens:
             try:
                 response = self._sessions.post(self._send_url, _fcm_message(token, message, data))
             except requests.RequestException:
                 # No answer at all: timeout, refused or reset connection.
-                failures.append(_DeviceFailure(Outcome.RETRYABLE, "no answer"))
+                failures.append(DeviceFailure(Outcome.RETRYABLE, "no answer"))
                 continue
             except auth_exceptions.GoogleAuthError as exc:
                 # Fetching the OAuth token failed: the same for every device, so stop here.
@@ -136,35 +127,11 @@ class FcmPushProvider:
             failures.append(failure)
             if failure.token_gone:
                 invalid.append(token)
-        return self._outcome(accepted, failures, tuple(invalid))
+        return result_for_devices(self.name, accepted, failures, tuple(invalid))
 
     def close(self) -> None:
         """Close every thread's connection."""
         self._sessions.close()
-
-    def _outcome(
-        self, accepted: list[str], failures: list[_DeviceFailure], invalid: tuple[str, ...]
-    ) -> DeliveryResult:
-        if accepted:
-            partial = f"{len(failures)} of {len(accepted) + len(failures)} devices failed"
-            return self._result(
-                Outcome.OK,
-                provider_message_id=accepted[0],
-                http_status=200,
-                error=partial if failures else None,
-                invalid_tokens=invalid,
-            )
-        retryable = [f for f in failures if f.outcome is Outcome.RETRYABLE]
-        first = (retryable or failures)[0]
-        waits = [f.retry_after for f in failures if f.retry_after is not None]
-        labels = sorted({f.label for f in failures})
-        return self._result(
-            Outcome.RETRYABLE if retryable else Outcome.PERMANENT,
-            http_status=first.http_status,
-            error=f"fcm {', '.join(labels)}",
-            retry_after=max(waits) if waits else None,
-            invalid_tokens=invalid,
-        )
 
     def _result(self, outcome: Outcome, **fields: Any) -> DeliveryResult:
         return DeliveryResult(outcome=outcome, provider=self.name, **fields)
@@ -188,19 +155,19 @@ def _message_name(response: requests.Response) -> str:
         return ""
 
 
-def _classify(response: requests.Response) -> _DeviceFailure:
+def _classify(response: requests.Response) -> DeviceFailure:
     status = response.status_code
     error = _error_body(response)
     code = _fcm_error_code(error)
     label = code or str(error.get("status") or f"HTTP {status}")
     if code in _GONE_CODES or (code == "INVALID_ARGUMENT" and _blames_token(error)):
-        return _DeviceFailure(
+        return DeviceFailure(
             Outcome.PERMANENT, "INVALID_TOKEN" if code == "INVALID_ARGUMENT" else code, status, token_gone=True
         )
     if code == _UPSTREAM_AUTH or is_retryable_status(status):
         retry_after = retry_after_seconds(response.headers.get("Retry-After")) if status == 429 else None
-        return _DeviceFailure(Outcome.RETRYABLE, label, status, retry_after)
-    return _DeviceFailure(Outcome.PERMANENT, label, status)
+        return DeviceFailure(Outcome.RETRYABLE, label, status, retry_after)
+    return DeviceFailure(Outcome.PERMANENT, label, status)
 
 
 def _error_body(response: requests.Response) -> dict[str, Any]:
@@ -227,9 +194,9 @@ def _blames_token(error: dict[str, Any]) -> bool:
     return "registration token" in str(error.get("message", "")).lower()
 
 
-def _auth_failure(exc: auth_exceptions.GoogleAuthError) -> _DeviceFailure:
+def _auth_failure(exc: auth_exceptions.GoogleAuthError) -> DeviceFailure:
     # google-auth marks 5xx/429 token answers and transport errors as retryable.
     if isinstance(exc, auth_exceptions.TransportError) or getattr(exc, "retryable", False):
-        return _DeviceFailure(Outcome.RETRYABLE, "oauth token unavailable")
-    return _DeviceFailure(Outcome.PERMANENT, "oauth token refused")
+        return DeviceFailure(Outcome.RETRYABLE, "oauth token unavailable")
+    return DeviceFailure(Outcome.PERMANENT, "oauth token refused")
 

@@ -41,6 +41,18 @@ def provider_names() -> dict[Channel, tuple[str, ...]]:
 
 
 def build_provider(channel: Channel, settings: Mapping[str, Any]) -> Provider:
+    provider = _configured(channel, settings)
+    if channel is not Channel.PUSH:
+        return provider
+    from app.channels.devices import PushDevices
+    from app.channels.web_push import WebPushProvider
+
+    # Browsers are reached with the clinic's own VAPID keys, whichever provider serves the app.
+    browsers = WebPushProvider.from_settings(settings) if settings.get("VAPID_PRIVATE_KEY") else None
+    return PushDevices(provider, browsers)
+
+
+def _configured(channel: Channel, settings: Mapping[str, Any]) -> Provider:
     name = settings[SETTING_FOR_CHANNEL[channel]]
     if name == "console":
         return ConsoleProvider(channel, get_redis())

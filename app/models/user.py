@@ -81,8 +81,11 @@ class Device(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(sa.String(20), default="fcm")
-    token: Mapped[str] = mapped_column(sa.String(4096))
+    kind: Mapped[str] = mapped_column(sa.String(20), default="fcm")  # see DeviceKind
+    token: Mapped[str] = mapped_column(sa.String(4096))  # an FCM token, or a Web Push endpoint
+    # A browser's keys to encrypt for (Web Push only).
+    web_push_p256dh: Mapped[str | None] = mapped_column(sa.String(200))
+    web_push_auth: Mapped[str | None] = mapped_column(sa.String(100))
     label: Mapped[str | None] = mapped_column(sa.String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     invalidated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

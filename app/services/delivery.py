@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from app.channels.base import DeliveryResult, OutboundMessage, Outcome, Provider
+from app.channels.base import DeliveryResult, OutboundMessage, Outcome, Provider, WebPushSubscription
 from app.channels.registry import get_provider
 from app.clock import utcnow
 from app.extensions import db, get_redis
@@ -50,7 +50,7 @@ from app.services.provider_events import TWILIO_REFERENCE_ARG, apply_receipts_ke
 from app.services.quiet_hours import quiet_hours_end
 from app.services.retry_policy import retry_delay
 from app.services.transitions import change_status, claim, renew_lease, write_outcomes
-from app.vocabulary import Channel
+from app.vocabulary import Channel, DeviceKind
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
         return report
 
     rows = _load(claimed)
-    tokens = _push_tokens([r.user_id for r in rows if r.channel is Channel.PUSH])
+    devices = _push_devices([r.user_id for r in rows if r.channel is Channel.PUSH])
     config = current_app.config
     settled = _Outcomes()
     to_send: list[tuple[Any, OutboundMessage]] = []
@@ -113,14 +113,14 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
         if quiet_until is not None:
             _defer(settled, row, quiet_until, now)
             continue
-        reason = unreachable_reason(row, row.channel, has_push_device=bool(tokens.get(row.user_id)))
+        reason = unreachable_reason(row, row.channel, has_push_device=row.user_id in devices)
         if reason is not None:
             suppressed[reason].append(row.id)
             continue
         if row.channel is Channel.IN_APP:
             in_app.append(row)
             continue
-        to_send.append((row, _message_for(row, tokens, config)))
+        to_send.append((row, _message_for(row, devices, config)))
 
     # What needs no provider is stored, committed and announced before the first provider call:
     # the commit also ends the transaction the load began, so no connection sits idle in a
@@ -236,20 +236,32 @@ def _load(ids: Sequence[int]) -> list[Any]:
     return list(db.session.execute(stmt).all())
 
 
-def _push_tokens(user_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+@dataclass(slots=True)
+class _Devices:
+    """A patient's valid push devices: app tokens, and browser subscriptions."""
+
+    tokens: list[str] = field(default_factory=list)
+    browsers: list[WebPushSubscription] = field(default_factory=list)
+
+
+def _push_devices(user_ids: Sequence[int]) -> dict[int, _Devices]:
     if not user_ids:
         return {}
-    stmt = sa.select(Device.user_id, Device.token).where(
+    stmt = sa.select(Device.user_id, Device.kind, Device.token, Device.web_push_p256dh, Device.web_push_auth).where(
         Device.user_id.in_(set(user_ids)), Device.invalidated_at.is_(None)
     ).order_by(Device.id)
-    found: dict[int, list[str]] = defaultdict(list)
-    for user_id, token in db.session.execute(stmt):
-        found[user_id].append(token)
-    return {uid: tuple(tokens) for uid, tokens in found.items()}
+    found: dict[int, _Devices] = defaultdict(_Devices)
+    for user_id, kind, token, p256dh, auth in db.session.execute(stmt):
+        if kind == DeviceKind.WEB_PUSH:
+            found[user_id].browsers.append(WebPushSubscription(token, p256dh or "", auth or ""))
+        else:
+            found[user_id].tokens.append(token)
+    return found
 
 
-def _message_for(row: Any, tokens: dict[int, tuple[str, ...]], config: Any) -> OutboundMessage:
+def _message_for(row: Any, devices: dict[int, _Devices], config: Any) -> OutboundMessage:
     to = {Channel.SMS: row.phone, Channel.EMAIL: row.email}.get(row.channel, str(row.user_id))
+    push = devices.get(row.user_id, _Devices()) if row.channel is Channel.PUSH else _Devices()
     return OutboundMessage(
         notification_id=row.id,
         reference=row.public_id,
@@ -258,7 +270,8 @@ def _message_for(row: Any, tokens: dict[int, tuple[str, ...]], config: Any) -> O
         subject=row.title,
         body=row.message,
         html=row.html,
-        push_tokens=tokens.get(row.user_id, ()) if row.channel is Channel.PUSH else (),
+        push_tokens=tuple(push.tokens),
+        web_push=tuple(push.browsers),
         data={"type": row.type.value},
         # Our reference rides in the callback URL, so a receipt for an attempt whose answer never
         # came (and whose message id we never heard) still finds its notification.

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.services import devices
 from app.services import inbox as inbox_service
 from app.services.access import visible_notification
+from app.services.errors import ValidationError
 from app.services.input_rules import as_id
 from app.views.access import patient_required
 from app.views.htmx import is_htmx, page_or_fragment
@@ -50,6 +54,28 @@ def mark_all_read():
     """Mark everything read."""
     inbox_service.mark_all_read(current_user)
     return redirect(url_for("inbox.index"))
+
+
+@bp.post("/push-subscription")
+@patient_required
+def subscribe_browser():
+    """Keep this browser's push subscription, so messages reach it with the inbox closed."""
+    devices.register_browser(current_user, _json_object())
+    return jsonify(subscribed=True), 201
+
+
+@bp.post("/push-subscription/remove")
+@patient_required
+def unsubscribe_browser():
+    """Forget this browser's push subscription (the patient turned notifications off here)."""
+    return jsonify(removed=devices.unregister_browser(current_user, _json_object()))
+
+
+def _json_object() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError({"request": "Send a JSON object"})
+    return body
 
 
 @bp.app_context_processor

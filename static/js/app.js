@@ -1,29 +1,50 @@
-// Browser notifications for live inbox items, with the patient's permission.
+// Browser push: with the patient's permission, new messages reach this device even with the
+// inbox closed. The service worker shows them; the subscription is posted to the app on every
+// visit (registering is idempotent), so one the push service renewed is kept current.
 (function () {
   "use strict";
-  function supported() { return "Notification" in window; }
+  function supported() {
+    return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
+  }
 
-  function setUpButton() {
-    var button = document.getElementById("enable-browser-notifications");
-    if (!button || !supported() || Notification.permission !== "default") { return; }
-    button.hidden = false;
-    button.addEventListener("click", function () {
-      Notification.requestPermission().then(function () { button.hidden = true; });
+  function keyBytes(key) {
+    var text = atob(key.replace(/-/g, "+").replace(/_/g, "/") + "====".slice(key.length % 4 || 4));
+    var bytes = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) { bytes[i] = text.charCodeAt(i); }
+    return bytes;
+  }
+
+  function csrfToken() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
+  }
+
+  function keep(button, subscription) {
+    return fetch(button.getAttribute("data-subscribe"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(subscription)
     });
   }
 
-  // The live fragment carries the new item's title on the badge it swaps in.
-  document.addEventListener("htmx:oobAfterSwap", function (event) {
-    var target = event.detail && event.detail.target;
-    if (!target || target.id !== "unread-badge") { return; }
-    var title = target.getAttribute("data-live-title");
-    if (!title || !supported() || Notification.permission !== "granted") { return; }
-    var note = new Notification(title, { body: target.getAttribute("data-live-body") || "" });
-    var url = target.getAttribute("data-live-url");
-    note.onclick = function () { window.focus(); if (url) { window.location.href = url; } };
-  });
+  function setUp() {
+    var button = document.getElementById("push-subscribe");
+    if (!button || !supported() || Notification.permission === "denied") { return; }
+    navigator.serviceWorker.register(button.getAttribute("data-worker")).then(function (registration) {
+      return registration.pushManager.getSubscription().then(function (existing) {
+        if (existing) { keep(button, existing); return; }
+        button.hidden = false;
+        button.addEventListener("click", function () {
+          registration.pushManager.subscribe({
+            userVisibleOnly: true, applicationServerKey: keyBytes(button.getAttribute("data-key"))
+          }).then(function (subscription) { return keep(button, subscription); })
+            .finally(function () { button.hidden = true; });
+        });
+      });
+    }).catch(function () { button.hidden = true; });
+  }
 
-  document.addEventListener("DOMContentLoaded", setUpButton);
+  document.addEventListener("DOMContentLoaded", setUp);
 })();
 
 // A refused form: move focus to the error summary, so a screen reader reads every problem first

@@ -19,6 +19,7 @@ from tests.fakes.sink import WebhookSink
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.state import FakeState
 from tests.fakes.twilio import FakeTwilio
+from tests.fakes.web_push import FakeWebPush
 
 Fake = TypeVar("Fake", bound=FakeState)
 
@@ -54,6 +55,12 @@ def fake_smtp_server() -> Iterator[FakeSmtp]:
 
 
 @pytest.fixture(scope="session")
+def fake_web_push_server() -> Iterator[FakeWebPush]:
+    with FakeWebPush() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def webhook_sink_server() -> Iterator[WebhookSink]:
     with WebhookSink() as server:
         yield server
@@ -77,6 +84,11 @@ def fake_fcm(fake_fcm_server: FakeFcm) -> Iterator[FakeFcm]:
 @pytest.fixture
 def fake_smtp(fake_smtp_server: FakeSmtp) -> Iterator[FakeSmtp]:
     yield from _fresh(fake_smtp_server)
+
+
+@pytest.fixture
+def fake_web_push(fake_web_push_server: FakeWebPush) -> Iterator[FakeWebPush]:
+    yield from _fresh(fake_web_push_server)
 
 
 @pytest.fixture
