@@ -55,7 +55,7 @@ translations: $(CATALOGUES:.po=.mo)
 
 # After wrapping new words in _() on a patient's page: gather them and add them to each catalogue.
 translations-update: $(VENV)/.installed
-	$(BIN)/pybabel extract -F pyproject.toml --omit-header --no-location --sort-output -o app/translations/messages.pot .
+	$(BIN)/pybabel extract -F pyproject.toml -k lazy_gettext --omit-header --no-location --sort-output -o app/translations/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i app/translations/messages.pot -d app/translations
 	rm app/translations/messages.pot
 

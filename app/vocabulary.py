@@ -60,10 +60,10 @@ _CHANNEL_LABELS = {
     Channel.IN_APP: N_("In-app"),
 }
 _CHANNEL_NOUNS = {
-    Channel.SMS: "SMS",
-    Channel.EMAIL: "email",
-    Channel.PUSH: "push",
-    Channel.IN_APP: "in-app",
+    Channel.SMS: N_("SMS"),
+    Channel.EMAIL: N_("email"),
+    Channel.PUSH: N_("push"),
+    Channel.IN_APP: N_("in-app"),
 }
 
 

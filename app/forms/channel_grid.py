@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Set
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field
 
@@ -39,4 +40,6 @@ class ChannelGridForm(FlaskForm):
 
 for _kind in CHOOSABLE_TYPES:
     for _channel in CHOOSABLE:
-        setattr(ChannelGridForm, _box_name(_kind, _channel), BooleanField(f"{_kind.label} by {_channel.noun}"))
+        label = lazy_gettext("%(kind)s by %(channel)s", kind=lazy_gettext(_kind.label),
+                             channel=lazy_gettext(_channel.noun))
+        setattr(ChannelGridForm, _box_name(_kind, _channel), BooleanField(label))

@@ -19,7 +19,7 @@ from app.services.access import visible_patient
 from app.services.channel_choice import CHOOSABLE_TYPES, checked_grid, chosen_channels, grid_tokens
 from app.services.clinic_settings import channel_defaults
 from app.services.errors import NotFound, ValidationError
-from app.vocabulary import Channel, NotificationType, Role
+from app.vocabulary import N_, Channel, NotificationType, Role
 
 
 def editable_patient(actor: User, patient_id: int) -> User:
@@ -65,9 +65,10 @@ def set_preferences(actor: User, patient_id: int, *, channels: Mapping[str, Sequ
     except ValidationError as error:
         errors.update(error.errors)
     if (quiet_start is None) != (quiet_end is None):
-        errors["quiet_end" if quiet_end is None else "quiet_start"] = "Give both ends of the quiet hours, or neither"
+        one_end = "quiet_end" if quiet_end is None else "quiet_start"
+        errors[one_end] = N_("Give both ends of the quiet hours, or neither")
     elif quiet_start is not None and quiet_start == quiet_end:
-        errors["quiet_end"] = "Quiet hours end at a different time than they start"
+        errors["quiet_end"] = N_("Quiet hours end at a different time than they start")
     if errors:
         raise ValidationError(errors)
     now = channels_by_type(patient)

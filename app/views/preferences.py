@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.forms.preferences import PreferencesForm
@@ -24,9 +25,11 @@ def preferences_page(patient: User, *, back: str):
             changed = preferences.set_preferences(current_user, patient.id, channels=form.grid(),
                                                   quiet_start=form.quiet_start.data, quiet_end=form.quiet_end.data)
         except ValidationError as error:
-            problems = show_errors(form, error.errors)
+            # The service's words, in the page's language where the catalogue has them.
+            problems = show_errors(form, {name: gettext(words) for name, words in error.errors.items()})
         else:
-            flash("Saved. The next messages follow these preferences." if changed else "Nothing to change.", "info")
+            saved = gettext("Saved. The next messages follow these preferences.")
+            flash(saved if changed else gettext("Nothing to change."), "info")
             return redirect(request.path)
     status = 422 if request.method == "POST" else 200
     return render_template("inbox/preferences.html", form=form, patient=patient, back=back, problems=problems,

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import _parse_mapping_toml
 from babel.messages.pofile import read_po
 
@@ -19,7 +19,8 @@ def words_to_translate() -> set[str]:
     """Every message the patient's pages and the vocabulary mark, as `make translations-update` finds them."""
     with open(PROJECT / "pyproject.toml", "rb") as config:
         method_map, options_map = _parse_mapping_toml(config, style="pyproject.toml")
-    return {message for _file, _line, message, *_ in extract_from_dir(PROJECT, method_map, options_map)}
+    keywords = {**DEFAULT_KEYWORDS, "lazy_gettext": None}  # as the Makefile's `pybabel extract -k`
+    return {message for _file, _line, message, *_ in extract_from_dir(PROJECT, method_map, options_map, keywords)}
 
 
 def catalogue(language: str):
@@ -75,3 +76,17 @@ def test_staff_pages_stay_english_for_staff_who_chose_hindi(client_request, prac
     assert page.html["lang"] == "en"
     assert "Sign out" in texts(page, "header button")
 
+
+
+def test_a_hindi_speaking_patient_sets_their_preferences_in_hindi(client_request, hindi_patient):
+    pages = client_request.login(hindi_patient)
+    page = pages.get("/inbox/preferences")
+    assert text(one(page, "h1")) == "हम आप तक कैसे पहुँचें"
+    refused = pages.post("/inbox/preferences", data={"quiet_start": "21:00", "quiet_end": ""}, expected_status=422)
+    assert "शांत समय का शुरू और अंत दोनों दें, या कोई भी नहीं" in text(one(refused, ".error-summary"))
+
+
+def test_staff_see_a_hindi_speaking_patients_preferences_in_english(client_request, practitioner, hindi_patient):
+    page = client_request.login(practitioner).get(f"/patients/{hindi_patient.id}/preferences")
+    assert text(one(page, "h1")) == f"How the clinic reaches {hindi_patient.name}"
+    assert texts(page, "table.channel-grid th[scope=col]") == ["Type", "SMS", "Email", "Push"]
