@@ -20,6 +20,7 @@ def samples(practitioner, patient, other_patient, run_worker) -> dict[str, objec
         "user_id": other_patient.id,  # the admin's POSTs (deactivate, ...) act on someone not signed in
         "job_id": "no-such-job",
         "filename": "css/app.css",
+        "token": "not-a-real-link",
     }
 
 
