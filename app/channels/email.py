@@ -23,6 +23,7 @@ from sendgrid.helpers.mail import ApiKeyIncludedException, CustomArg, From, Head
 
 from app.channels.base import DeliveryResult, OutboundMessage, Outcome
 from app.channels.http_errors import is_retryable_status, retry_after_seconds
+from app.channels.per_thread import PerThread
 from app.vocabulary import Channel
 
 SENDGRID_DEFAULT_URL = "https://api.sendgrid.com"
@@ -51,9 +52,7 @@ class SendGridEmailProvider:
         self._from = From(from_email, from_name or None)
         self._url = f"{(base_url or SENDGRID_DEFAULT_URL).rstrip('/')}/v3/mail/send"
         self._timeout = timeout
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []
-        self._sessions_lock = threading.Lock()
+        self._sessions = PerThread(self._new_session, requests.Session.close)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Self:
@@ -74,7 +73,7 @@ class SendGridEmailProvider:
             # The SDK refuses any text that starts like a SendGrid API key.
             return self._result(Outcome.PERMANENT, error="sendgrid sdk refused the content")
         try:
-            response = self._session().post(self._url, json=body, timeout=self._timeout)
+            response = self._sessions.get().post(self._url, json=body, timeout=self._timeout)
         except requests.ConnectTimeout:  # never reached SendGrid
             return self._result(Outcome.RETRYABLE, error="sendgrid connection timed out")
         except requests.Timeout:
@@ -96,11 +95,7 @@ class SendGridEmailProvider:
 
     def close(self) -> None:
         """Close every thread's keep-alive connection."""
-        with self._sessions_lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
-        self._local = threading.local()
+        self._sessions.close()
 
     def _mail_body(self, message: OutboundMessage) -> dict[str, Any]:
         # The address goes as given: To("...") would parse it and turn a malformed one into
@@ -119,14 +114,9 @@ class SendGridEmailProvider:
             mail.header = Header(name, value)
         return mail.get()
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.headers["Authorization"] = f"Bearer {self._api_key}"
-            self._local.session = session
-            with self._sessions_lock:
-                self._sessions.append(session)
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {self._api_key}"
         return session
 
     def _result(self, outcome: Outcome, **fields: Any) -> DeliveryResult:

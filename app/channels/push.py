@@ -11,19 +11,18 @@ session (one keep-alive connection); all share one token.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any, Self
 
 import requests
 from firebase_admin import credentials
 from google.auth import exceptions as auth_exceptions
-from google.auth.credentials import Credentials
 from google.auth.transport.requests import AuthorizedSession
 
 from app.channels.base import DeliveryResult, OutboundMessage, Outcome
 from app.channels.devices import DeviceFailure, result_for_devices
 from app.channels.http_errors import is_retryable_status, retry_after_seconds
+from app.channels.per_thread import PerThread
 from app.vocabulary import Channel
 
 FCM_BASE_URL = "https://fcm.googleapis.com"
@@ -34,36 +33,6 @@ _FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 _GONE_CODES = frozenset({"UNREGISTERED", "SENDER_ID_MISMATCH"})
 # An error from APNs or Web Push behind FCM about their credentials: an operator can fix it.
 _UPSTREAM_AUTH = "THIRD_PARTY_AUTH_ERROR"
-
-
-class _PerThreadSessions:
-    """One AuthorizedSession per calling thread, all sharing one credential (one OAuth token)."""
-
-    def __init__(self, credential: Credentials, timeout: float) -> None:
-        self._credential = credential
-        self._timeout = timeout
-        self._local = threading.local()
-        self._sessions: list[AuthorizedSession] = []
-        self._lock = threading.Lock()
-
-    def post(self, url: str, body: dict[str, Any]) -> requests.Response:
-        return self._session().post(url, json=body, timeout=self._timeout)
-
-    def close(self) -> None:
-        with self._lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
-        self._local = threading.local()
-
-    def _session(self) -> AuthorizedSession:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = AuthorizedSession(self._credential, refresh_timeout=self._timeout)
-            self._local.session = session
-            with self._lock:
-                self._sessions.append(session)
-        return session
 
 
 class FcmPushProvider:
@@ -85,7 +54,11 @@ class FcmPushProvider:
         certificate = credentials.Certificate(credentials_file)
         project = project_id or certificate.project_id
         self._send_url = f"{(base_url or FCM_BASE_URL).rstrip('/')}/v1/projects/{project}/messages:send"
-        self._sessions = _PerThreadSessions(certificate.get_credential(), timeout)
+        credential = certificate.get_credential()
+        self._timeout = timeout
+        # Each thread's session keeps its connection; all share one credential (one OAuth token).
+        self._sessions = PerThread(lambda: AuthorizedSession(credential, refresh_timeout=timeout),
+                                   AuthorizedSession.close)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Self:
@@ -111,7 +84,8 @@ class FcmPushProvider:
         invalid: list[str] = []
         for token in message.push_tokens:
             try:
-                response = self._sessions.post(self._send_url, _fcm_message(token, message, data))
+                response = self._sessions.get().post(self._send_url, json=_fcm_message(token, message, data),
+                                                     timeout=self._timeout)
             except requests.RequestException:
                 # No answer at all: timeout, refused or reset connection.
                 failures.append(DeviceFailure(Outcome.RETRYABLE, "no answer"))

@@ -10,7 +10,6 @@ because the SDK's exception drops the headers and a 429's Retry-After lives ther
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 from functools import cache
 from typing import Any, Self
@@ -24,6 +23,7 @@ from twilio.rest import Client
 
 from app.channels.base import DeliveryResult, OutboundMessage, Outcome
 from app.channels.http_errors import is_retryable_status, retry_after_seconds
+from app.channels.per_thread import PerThread
 from app.vocabulary import Channel
 
 # Twilio error codes that mean this recipient cannot get SMS from us: retrying never helps.
@@ -103,9 +103,7 @@ class TwilioSmsProvider:
             self._sender = {"from_": from_number}
         self._base_url = base_url
         self._timeout = timeout
-        self._local = threading.local()
-        self._transports: list[_TwilioTransport] = []
-        self._transports_lock = threading.Lock()
+        self._clients = PerThread(self._new_client, lambda pair: pair[1].close())
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Self:
@@ -121,7 +119,7 @@ class TwilioSmsProvider:
 
     def send(self, message: OutboundMessage) -> DeliveryResult:
         """Create the Twilio message; classify every failure instead of raising."""
-        client, transport = self._thread_client()
+        client, transport = self._clients.get()
         options: dict[str, Any] = dict(self._sender)
         if message.status_callback_url:
             options["status_callback"] = message.status_callback_url
@@ -142,20 +140,11 @@ class TwilioSmsProvider:
 
     def close(self) -> None:
         """Close every thread's keep-alive connection."""
-        with self._transports_lock:
-            transports, self._transports = self._transports, []
-        for transport in transports:
-            transport.close()
-        self._local = threading.local()
+        self._clients.close()
 
-    def _thread_client(self) -> tuple[Client, _TwilioTransport]:
-        if getattr(self._local, "client", None) is None:
-            transport = _TwilioTransport(timeout=self._timeout, base_url=self._base_url)
-            self._local.transport = transport
-            self._local.client = Client(self._account_sid, self._auth_token, http_client=transport)
-            with self._transports_lock:
-                self._transports.append(transport)
-        return self._local.client, self._local.transport
+    def _new_client(self) -> tuple[Client, _TwilioTransport]:
+        transport = _TwilioTransport(timeout=self._timeout, base_url=self._base_url)
+        return Client(self._account_sid, self._auth_token, http_client=transport), transport
 
     def _rejected(
         self, exc: TwilioRestException | TwilioServiceException, response: Response | None

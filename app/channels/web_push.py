@@ -25,6 +25,7 @@ from pywebpush import WebPusher, WebPushException
 from app.channels.base import DeliveryResult, OutboundMessage, Outcome, WebPushSubscription
 from app.channels.devices import DeviceFailure, result_for_devices
 from app.channels.http_errors import is_retryable_status, retry_after_seconds
+from app.channels.per_thread import PerThread
 from app.vocabulary import Channel
 
 CLAIM_SECONDS = 12 * 3600  # push services refuse a VAPID claim that lives longer than 24 h
@@ -55,8 +56,7 @@ class WebPushProvider:
         self._subject = subject
         self._timeout = timeout
         self._ttl = ttl
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []
+        self._sessions = PerThread(requests.Session, requests.Session.close)
         self._claims: dict[str, tuple[float, dict[str, str]]] = {}
         self._lock = threading.Lock()
 
@@ -95,17 +95,13 @@ class WebPushProvider:
 
     def close(self) -> None:
         """Close every thread's connection."""
-        with self._lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
-        self._local = threading.local()
+        self._sessions.close()
 
     def _push(self, subscription: WebPushSubscription, payload: str) -> str | DeviceFailure:
         """The push service's id for the message (its Location), or why it was not taken."""
         info = {"endpoint": subscription.endpoint, "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}}
         try:
-            pusher = WebPusher(info, requests_session=self._session())
+            pusher = WebPusher(info, requests_session=self._sessions.get())
             response = pusher.send(payload, headers={**self._authorization(subscription.endpoint), "Urgency": "high"},
                                    ttl=self._ttl, timeout=self._timeout)
         except requests.RequestException:
@@ -128,15 +124,6 @@ class WebPushProvider:
                 cached = (expires, {"Authorization": header["Authorization"]})
                 self._claims[origin] = cached
         return cached[1]
-
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            self._local.session = session
-            with self._lock:
-                self._sessions.append(session)
-        return session
 
 
 def _classify(response: requests.Response) -> DeviceFailure | None:
