@@ -1,5 +1,5 @@
 """The fixed vocabularies of the product: roles, channels, notification types, priorities,
-appointment statuses.
+appointment and treatment plan statuses.
 
 Each is defined once here; forms, queries, templates and the API use these members, never
 string literals of their own. The module sits outside `app.models` and imports nothing of the
@@ -130,3 +130,13 @@ class AppointmentStatus(Vocabulary):
     def is_upcoming(self) -> bool:
         """Still to happen: its reminders stand, and it may be moved or cancelled."""
         return self in (AppointmentStatus.BOOKED, AppointmentStatus.RESCHEDULED)
+
+
+class TreatmentPlanStatus(Vocabulary):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()

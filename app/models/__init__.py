@@ -7,10 +7,12 @@ from app.models.early_receipt import EarlyReceipt
 from app.models.login_session import LoginSession
 from app.models.notification import Notification, NotificationEvent, NotificationGroup
 from app.models.template import Template
+from app.models.treatment_plan import TreatmentPhase, TreatmentPlan, TreatmentProgress
 from app.models.user import Device, RecoveryCode, User
 from app.models.webhook_receipt import WebhookReceipt
 
 __all__ = [
     "Appointment", "AuditEvent", "ClinicSettings", "Device", "EarlyReceipt", "LoginSession", "Notification",
-    "NotificationEvent", "NotificationGroup", "RecoveryCode", "Template", "User", "WebhookReceipt",
+    "NotificationEvent", "NotificationGroup", "RecoveryCode", "Template", "TreatmentPhase", "TreatmentPlan",
+    "TreatmentProgress", "User", "WebhookReceipt",
 ]

@@ -54,6 +54,9 @@ class AuditAction(Vocabulary):
     APPOINTMENT_RESCHEDULED = "appointment_rescheduled"
     APPOINTMENT_CANCELLED = "appointment_cancelled"
     APPOINTMENT_OUTCOME_RECORDED = "appointment_outcome_recorded"
+    TREATMENT_PLAN_CREATED = "treatment_plan_created"
+    TREATMENT_PLAN_CLOSED = "treatment_plan_closed"
+    TREATMENT_PROGRESS_RECORDED = "treatment_progress_recorded"
     # For the clinic systems' JSON API and its keys.
     API_KEY_CREATED = "api_key_created"
     API_KEY_REVOKED = "api_key_revoked"
@@ -99,6 +102,9 @@ _LABELS = {
     AuditAction.APPOINTMENT_RESCHEDULED: "Appointment rescheduled",
     AuditAction.APPOINTMENT_CANCELLED: "Appointment cancelled",
     AuditAction.APPOINTMENT_OUTCOME_RECORDED: "Appointment outcome recorded",
+    AuditAction.TREATMENT_PLAN_CREATED: "Treatment plan created",
+    AuditAction.TREATMENT_PLAN_CLOSED: "Treatment plan completed or stopped",
+    AuditAction.TREATMENT_PROGRESS_RECORDED: "Treatment progress recorded",
     AuditAction.API_KEY_CREATED: "API key created",
     AuditAction.API_KEY_REVOKED: "API key revoked",
     AuditAction.API_KEY_USED: "API key used",
