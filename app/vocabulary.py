@@ -140,3 +140,8 @@ class TreatmentPlanStatus(Vocabulary):
     @property
     def label(self) -> str:
         return self.value.capitalize()
+
+    @property
+    def is_active(self) -> bool:
+        """Still under way: progress is recorded on it, and the patient can have no other."""
+        return self is TreatmentPlanStatus.ACTIVE

@@ -22,6 +22,7 @@ ROLES_FOR_BLUEPRINT: dict[str, tuple[str, ...]] = {
     "inbox": ("patient",),
     "dashboard": STAFF,
     "appointments": STAFF,
+    "treatment_plans": STAFF,
     "admin": ("admin",),
     "ws": ("patient",),
 }

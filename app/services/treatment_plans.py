@@ -142,7 +142,7 @@ def close_plan(actor: User, public_id: str, status: TreatmentPlanStatus, *,
     now = now or utcnow()
     plan = _plan_for_update(actor, public_id, now)
     try:
-        if plan.status is not TreatmentPlanStatus.ACTIVE:
+        if not plan.status.is_active:
             raise Conflict(f"This plan is {plan.status.label.lower()} already")
         plan.status = status
         audit.record(AuditAction.TREATMENT_PLAN_CLOSED, actor_id=actor.id, patient_id=plan.patient_id,
@@ -233,7 +233,7 @@ def _plan_for_update(actor: User, public_id: str, now: datetime) -> TreatmentPla
 
 def _check_progress(plan: TreatmentPlan, request: ProgressRequest) -> TreatmentPhase:
     """The phase the record names, once the plan's state allows the record; every problem at once."""
-    if plan.status is not TreatmentPlanStatus.ACTIVE:
+    if not plan.status.is_active:
         raise ValidationError({"plan": f"This plan is {plan.status.label.lower()}; progress is recorded on an "
                                        "active plan only"})
     errors: dict[str, str] = {}

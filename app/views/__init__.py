@@ -18,6 +18,7 @@ def register_views(app: Flask) -> None:
         home,
         inbox,
         security_headers,
+        treatment_plans,
         two_factor,
         unsubscribe,
         webhooks,
@@ -31,6 +32,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(appointments.bp)
+    app.register_blueprint(treatment_plans.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(unsubscribe.bp)
     errors.register(app)

@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from app.extensions import db
 from app.forms.appointments import TREATMENTS, AppointmentTimeForm, BookingForm, OutcomeForm
 from app.models.user import User
-from app.services import appointments
+from app.services import appointments, treatment_plans
 from app.services.access import visible_patients
 from app.services.errors import Conflict, ValidationError
 from app.services.input_rules import as_id, plausible_day
@@ -31,7 +31,11 @@ def day():
     if patient_id is not None:
         patient = db.session.scalar(visible_patients(current_user).where(User.id == patient_id))
         listed = appointments.of_patient(current_user, patient_id) if patient else []
-        return render_template("appointments/patient.html", patient=patient, appointments=listed)
+        plans = treatment_plans.plans_of(current_user, patient_id) if patient else []
+        return render_template(
+            "appointments/patient.html", patient=patient, appointments=listed, plans=plans,
+            entries=treatment_plans.progress_of(plans[0]) if plans else [], today=datetime.now(zone).date(),
+        )
     shown = _day_asked() or datetime.now(zone).date()
     return render_template(
         "appointments/day.html", day=shown, appointments=appointments.day_of(current_user, shown, zone),
