@@ -1,5 +1,6 @@
 """Treatment plans: phases in order, progress forward only, and each record tells the patient once."""
 
+import threading
 from datetime import UTC, date, datetime
 
 import pytest
@@ -9,6 +10,7 @@ from app.extensions import db
 from app.models.notification import Notification, NotificationGroup
 from app.models.status import Status
 from app.models.treatment_plan import TreatmentPlan, TreatmentProgress
+from app.models.user import User
 from app.services import treatment_plans
 from app.services.errors import Conflict, NotFound, ValidationError
 from app.vocabulary import Channel, NotificationType, TreatmentPlanStatus
@@ -233,3 +235,32 @@ def test_a_bad_progress_record_is_refused_by_field_and_sends_nothing(practitione
         treatment_plans.record_progress(practitioner, plan.public_id, raw, now=NOW)
     assert field in caught.value.errors
     assert (count(TreatmentProgress), count(Notification)) == (0, 0)
+
+
+def test_two_plans_started_at_the_same_moment_leave_one_active(app, practitioner, patient):
+    practitioner_id, patient_id = practitioner.id, patient.id
+    ready = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def start(name: str) -> None:
+        with app.app_context():
+            try:
+                actor = db.session.get(User, practitioner_id)
+                ready.wait(timeout=10)
+                treatment_plans.create_plan(actor, {"patient_id": patient_id, "name": name, "phases": PHASES},
+                                            now=NOW)
+                outcomes.append("created")
+            except ValidationError as error:
+                outcomes.append(error.errors["patient_id"])
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=start, args=(name,)) for name in ("Panchakarma", "Rasayana")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes.count("created") == 1
+    [refusal] = [outcome for outcome in outcomes if outcome != "created"]
+    assert "is still active" in refusal
+    assert count(TreatmentPlan) == 1
