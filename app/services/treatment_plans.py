@@ -118,7 +118,7 @@ def record_progress(actor: User, public_id: str, raw: Mapping[str, Any], *,
         db.session.add(record)
         db.session.flush()
         audit.record(AuditAction.TREATMENT_PROGRESS_RECORDED, actor_id=actor.id, patient_id=plan.patient_id,
-                     detail={"plan": plan.public_id, "progress": record.id, "percent": record.percent})
+                     detail={"plan": plan.public_id, "progress": record.id})
         db.session.commit()
     except BaseException:
         db.session.rollback()
