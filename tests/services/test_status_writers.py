@@ -25,6 +25,7 @@ from tests import factories
 APP = Path(__file__).resolve().parents[2] / "app"
 THE_WRITER = "app/services/transitions.py"
 UPDATE_SET = re.compile(r"^\s*UPDATE\s+\"?notifications\"?\s+SET\s+(?P<set>.*?)\s+WHERE\b", re.I | re.S)
+OWN_STATUSES = ("appointment", "plan")  # records whose `status` is not a notification's
 SETS_STATUS = re.compile(r"(^|,)\s*\"?status\"?\s*=")
 
 
@@ -119,10 +120,11 @@ def writes_outside_transitions(source: str) -> list[str]:
             found.append(f"{node.lineno}: Notification.__table__ (a Core statement on notifications)")
         elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            # An appointment's status is its own (app/services/appointments.py), not a notification's.
+            # An appointment's and a treatment plan's status are their own (app/services/appointments.py,
+            # app/services/treatment_plans.py), not a notification's.
             found.extend(f"{node.lineno}: .status assigned" for t in targets
                          if isinstance(t, ast.Attribute) and t.attr == "status"
-                         and "appointment" not in ast.unparse(t.value))
+                         and not any(own in ast.unparse(t.value) for own in OWN_STATUSES))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and re.search(
             r"\bUPDATE\s+\"?notifications\b", node.value, re.I
         ):
