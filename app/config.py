@@ -63,6 +63,8 @@ _SETTINGS: dict[str, tuple[str, Any]] = {
     "STAFF_IDLE_TIMEOUT_MINUTES": ("30", int),
     "PATIENT_IDLE_TIMEOUT_MINUTES": ("1440", int),
     "LOGIN_SESSION_RETENTION_DAYS": ("30", int),
+    # Requests each API key may make (Flask-Limiter's notation; counted in Redis across processes).
+    "API_RATE_LIMIT": ("600 per minute", str),
     # Wrong two-factor codes allowed per account, wherever they are tried.
     "TWO_FACTOR_RATE_LIMIT": ("5 per minute;30 per day", str),
     # What SMS and push carry: "minimal" sends a notice and keeps the full text in the inbox

@@ -145,3 +145,12 @@ class TreatmentPlanStatus(Vocabulary):
     def is_active(self) -> bool:
         """Still under way: progress is recorded on it, and the patient can have no other."""
         return self is TreatmentPlanStatus.ACTIVE
+
+
+class ApiScope(Vocabulary):
+    """What an API key may do: each route of the JSON API needs one of these."""
+
+    SEND = "send"  # send, cancel and reschedule notifications
+    READ = "read"  # read notifications and delivery and queue stats
+    APPOINTMENTS = "appointments"
+    PATIENTS = "patients"

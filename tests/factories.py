@@ -190,3 +190,11 @@ def notifications_of(result: outbox.SendResult) -> list[Notification]:
     by_public_id = {n.public_id: n for n in db.session.scalars(
         sa.select(Notification).where(Notification.public_id.in_(public_ids)))}
     return [by_public_id[p] for p in public_ids]
+
+
+def create_api_key(*, admin: User, scopes: Sequence[str] = ("send", "read"), name: str = "Clinic records") -> str:
+    """A key made through the real service, as the admin's page makes it; returns its token."""
+    from app.services import api_keys
+
+    _, token = api_keys.create_key(admin, name, scopes)
+    return token

@@ -25,11 +25,12 @@ ROLES_FOR_BLUEPRINT: dict[str, tuple[str, ...]] = {
     "treatment_plans": STAFF,
     "admin": ("admin",),
     "ws": ("patient",),
+    "api": (),  # API keys only: no signed-in role reaches it with its session
 }
-# Open to anyone: the sign-in page, static files, the webhooks (which check signatures instead)
-# and email unsubscribe links (signed too).
+# Open to anyone: the sign-in page, static files, the webhooks (which check signatures instead),
+# email unsubscribe links (signed too) and the API's own description.
 PUBLIC_BLUEPRINTS = {"static", "webhooks", "unsubscribe"}
-PUBLIC_ENDPOINTS = {"auth.login"}
+PUBLIC_ENDPOINTS = {"auth.login", "api.openapi"}
 # Signing out ends the session the other requests use, so it goes last.
 LAST = "auth.logout"
 

@@ -24,6 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from app.forms.channel_grid import ChannelGridForm
+from app.forms.compose import MultiCheckboxField
 from app.forms.rules import id_or_name, plausible_date, printable
 from app.models.audit_event import AuditAction
 from app.models.notification import EventKind
@@ -35,7 +36,7 @@ from app.services.delivery_log import LogFilters, provider_choices
 from app.services.password_policy import MIN_LENGTH
 from app.services.query_filters import day_range
 from app.services.user_admin import CREATABLE_ROLES
-from app.vocabulary import Channel, Role
+from app.vocabulary import ApiScope, Channel, Role
 
 ANY = SelectChoice("", "Any")
 LANGUAGE_NAMES = {"en": "English", "hi": "हिन्दी (Hindi)"}
@@ -183,3 +184,18 @@ def chosen_id(field: SelectField) -> int | None:
 
 class ClinicSettingsForm(ChannelGridForm):
     require_staff_two_factor = BooleanField("Require two-factor sign-in for admins and practitioners")
+
+
+API_SCOPE_HINTS = {
+    ApiScope.SEND: "Send, cancel and reschedule notifications",
+    ApiScope.READ: "Read notifications, delivery stats and queues",
+    ApiScope.APPOINTMENTS: "Appointments (for later API routes)",
+    ApiScope.PATIENTS: "Patients (for later API routes)",
+}
+
+
+class NewApiKeyForm(FlaskForm):
+    name = StringField("Name", validators=[Length(max=80), printable],
+                       description="The system that will use it, like “Front desk records”")
+    scopes = MultiCheckboxField("Scopes", choices=[SelectChoice(s.value, f"{s.value}: {API_SCOPE_HINTS[s]}")
+                                                   for s in ApiScope])

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
+from app.models.api_key import ApiIdempotencyKey, ApiKey
 from app.models.appointment import Appointment
 from app.models.audit_event import AuditEvent
 from app.models.clinic_settings import ClinicSettings
@@ -12,7 +13,7 @@ from app.models.user import Device, RecoveryCode, User
 from app.models.webhook_receipt import WebhookReceipt
 
 __all__ = [
-    "Appointment", "AuditEvent", "ClinicSettings", "Device", "EarlyReceipt", "LoginSession", "Notification",
-    "NotificationEvent", "NotificationGroup", "RecoveryCode", "Template", "TreatmentPhase", "TreatmentPlan",
-    "TreatmentProgress", "User", "WebhookReceipt",
+    "ApiIdempotencyKey", "ApiKey", "Appointment", "AuditEvent", "ClinicSettings", "Device", "EarlyReceipt",
+    "LoginSession", "Notification", "NotificationEvent", "NotificationGroup", "RecoveryCode", "Template",
+    "TreatmentPhase", "TreatmentPlan", "TreatmentProgress", "User", "WebhookReceipt",
 ]

@@ -122,7 +122,7 @@ def create_send(sender: User | None, request: SendRequest, *, now: datetime | No
         db.session.rollback()
         raise
     enqueue_written([written])
-    return _result_of(written.group_id, created=True)
+    return result_of(written.group_id, created=True)
 
 
 @dataclass(frozen=True)
@@ -460,10 +460,11 @@ def _fingerprint(request: SendRequest) -> str:
 
 def _replay(sender_id: int | None, key: str, fingerprint: str) -> SendResult | None:
     earlier = idempotency.earlier_send(sender_id, key, fingerprint)
-    return None if earlier is None else _result_of(earlier, created=False)
+    return None if earlier is None else result_of(earlier, created=False)
 
 
-def _result_of(group_id: int, *, created: bool) -> SendResult:
+def result_of(group_id: int, *, created: bool) -> SendResult:
+    """What a send made, one item per notification (the API answers with it, as compose shows it)."""
     group = db.session.get_one(NotificationGroup, group_id)
     rows = db.session.execute(
         sa.select(Notification, User.name)

@@ -7,9 +7,11 @@ from flask import Flask
 
 def register_views(app: Flask) -> None:
     from app import ws
+    from app.extensions import csrf
     from app.views import (
         account,
         admin,
+        api,
         appointments,
         auth,
         dashboard,
@@ -35,6 +37,8 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(treatment_plans.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(unsubscribe.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # bearer keys, never cookies, authenticate it (see app.views.api)
     errors.register(app)
     filters.register(app)
     ws.register(app)

@@ -27,6 +27,7 @@ from app.forms.admin import (
     ClinicSettingsForm,
     DeliveryLogFilterForm,
     GetForm,
+    NewApiKeyForm,
     NewUserForm,
     StatsRangeForm,
     UserFilterForm,
@@ -34,11 +35,11 @@ from app.forms.admin import (
     offer_practitioners,
 )
 from app.models.audit_event import AuditAction
-from app.services import audit, clinic_settings, queue_health, two_factor, user_admin
+from app.services import api_keys, audit, clinic_settings, queue_health, two_factor, user_admin
 from app.services import delivery_log as log_service
 from app.services import dev_outbox as dev_outbox_service
 from app.services import stats as stats_service
-from app.services.errors import Conflict, ValidationError
+from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.input_rules import as_id
 from app.services.query_filters import patient_searched
 from app.views.access import admin_required
@@ -278,6 +279,44 @@ def settings():
     return render_template("admin/settings.html", form=form, saved=saved, problems=problems,
                            without_two_factor=two_factor.staff_without_two_factor()), \
         422 if form.errors or problems else 200
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+@bp.route("/api-keys", methods=["GET", "POST"])
+@admin_required
+def api_key_list():
+    """The clinic systems' API keys: create one (its token is shown once), see when each was last
+    used, revoke one."""
+    form = NewApiKeyForm()
+    new_token = None
+    other_errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            _, new_token = api_keys.create_key(current_user, form.name.data, form.scopes.data or [])
+        except ValidationError as exc:
+            other_errors = show_errors(form, exc.errors)
+        else:
+            form = NewApiKeyForm(formdata=None)
+    status = 422 if form.errors or other_errors else 201 if new_token else 200
+    return render_template("admin/api_keys.html", form=form, keys=api_keys.all_keys(), new_token=new_token,
+                           other_errors=other_errors), status
+
+
+@bp.post("/api-keys/<int:key_id>/revoke")
+@admin_required
+def api_key_revoke(key_id: int):
+    """Revoke a key: the next request with it is refused."""
+    try:
+        key = api_keys.revoke_key(current_user, key_id)
+    except Conflict as exc:
+        flash(exc.message, "error")
+    except NotFound:
+        abort(404)
+    else:
+        flash(f"The key “{key.name}” is revoked: requests with it are refused from now on.", "info")
+    return redirect(url_for("admin.api_key_list"))
 
 
 # --- audit log --------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from app.extensions import db
-from app.services.errors import ServiceError
+from app.services.errors import ServiceError, ValidationError
+from app.views.api_problems import is_api_request, problem
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,10 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _answer(code: int, words: ErrorWords, detail: str | None, name: str):
+def _answer(code: int, words: ErrorWords, detail: str | None, name: str, *,
+            errors: dict[str, str] | None = None, headers: dict[str, str] | None = None):
+    if is_api_request():
+        return problem(code, detail or words.happened, errors=errors, headers=headers)
     if _wants_json():
         return jsonify(error=name, message=detail or f"{words.happened} {words.next_step}"), code
     return render_template("errors/error.html", code=code, words=words, detail=detail), code
@@ -101,12 +105,14 @@ def register(app: Flask) -> None:
     def service_error(error: ServiceError):
         """A service's refusal no view answered itself (an unknown or hidden id is a 404)."""
         code = error.status_code
-        return _answer(code, _words(code), error.message, _error_name(code))
+        errors = error.errors if isinstance(error, ValidationError) else None
+        return _answer(code, _words(code), error.message, _error_name(code), errors=errors)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500
-        return _answer(code, _words(code), _own_detail(error), _error_name(code))
+        headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+        return _answer(code, _words(code), _own_detail(error), _error_name(code), headers=headers)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

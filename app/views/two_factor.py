@@ -21,6 +21,8 @@ bp = Blueprint("two_factor", __name__, url_prefix="/account/two-factor")
 
 # What staff who must set up two-factor sign-in may still open: its set-up page and sign-out.
 OPEN_BEFORE_SET_UP = frozenset({"two_factor.setup", "auth.logout", "static"})
+# The JSON API knows no sign-in at all (its keys stand for themselves), so no sign-in redirects it.
+SIGN_IN_FREE_BLUEPRINTS = frozenset({"api"})
 
 
 def register(app: Flask) -> None:
@@ -30,7 +32,9 @@ def register(app: Flask) -> None:
 def set_up_first() -> BaseResponse | None:
     """Send staff whom the clinic requires to use two-factor sign-in, and who have not set it up,
     to its set-up page from every other page (htmx requests move the whole page there)."""
-    if request.endpoint in OPEN_BEFORE_SET_UP or not current_user.is_authenticated:
+    if request.blueprint in SIGN_IN_FREE_BLUEPRINTS or request.endpoint in OPEN_BEFORE_SET_UP:
+        return None
+    if not current_user.is_authenticated:
         return None
     if not two_factor.must_set_up(current_user):
         return None

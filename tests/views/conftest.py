@@ -19,6 +19,7 @@ def samples(practitioner, patient, other_patient, run_worker) -> dict[str, objec
         "patient_id": patient.id,
         "user_id": other_patient.id,  # the admin's POSTs (deactivate, ...) act on someone not signed in
         "job_id": "no-such-job",
+        "key_id": 1,
         "filename": "css/app.css",
         "token": "not-a-real-link",
     }

@@ -12,8 +12,9 @@ ROLES = ("patient", "practitioner", "admin")
 
 
 def refused(response) -> bool:
-    """Refused outright (403, or 404 for what the viewer may not know exists) or sent to sign in."""
-    if response.status_code in (403, 404):
+    """Refused outright (401 where only an API key would do, 403, or 404 for what the viewer may
+    not know exists) or sent to sign in."""
+    if response.status_code in (401, 403, 404):
         return True
     return response.status_code == 302 and response.headers["Location"].startswith("/login")
 
