@@ -42,7 +42,7 @@ TEST_SECRET_KEY = "test-secret-key-not-for-production"
 TESTS = Path(__file__).resolve().parent
 # Tests that start processes of their own (a browser, gunicorn, workers), or try hundreds of inputs.
 SLOW_FOLDERS = {TESTS / "browser", TESTS / "faults"}
-SLOW_MODULES = {TESTS / "test_web_server.py", TESTS / "test_devserver.py"}
+SLOW_MODULES = {TESTS / "test_web_server.py", TESTS / "test_devserver.py", TESTS / "api" / "test_schemathesis.py"}
 
 
 def pytest_configure(config: pytest.Config) -> None:

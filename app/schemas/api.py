@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.models.status import Status
 from app.schemas.fields import moment
-from app.services.input_rules import MAX_ID
+from app.services.input_rules import DAY_OUT_OF_RANGE, MAX_ID, plausible_day
 from app.vocabulary import Channel, NotificationType, Priority
 
 PAGE_SIZE_DEFAULT = 50
@@ -50,11 +50,17 @@ class NotificationQuery(_Request):
     limit: Annotated[int, Field(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT
 
 
+def _plausible(day: date | None) -> date | None:
+    if day is not None and not plausible_day(day):
+        raise ValueError(DAY_OUT_OF_RANGE)
+    return day
+
+
 class StatsQuery(_Request):
     """Days of the delivery stats, in UTC: by default the last two weeks."""
 
-    date_from: date | None = Field(default=None, alias="from")
-    date_to: date | None = Field(default=None, alias="to")
+    date_from: Annotated[date | None, AfterValidator(_plausible)] = Field(default=None, alias="from")
+    date_to: Annotated[date | None, AfterValidator(_plausible)] = Field(default=None, alias="to")
 
 
 # --- answers -------------------------------------------------------------------------------

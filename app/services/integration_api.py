@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from app.clock import utcnow
 from app.extensions import db, get_redis
 from app.models.api_key import ApiKey
-from app.models.notification import Notification, NotificationGroup
+from app.models.notification import Notification, NotificationGroup, is_public_id
 from app.schemas.api import (
     ChangeAnswer,
     ChannelOutcome,
@@ -37,7 +37,7 @@ from app.schemas.send import SendRequest
 from app.services import api_keys, outbox, queue_health, scheduling, stats
 from app.services.access import visible_notification, visible_notifications
 from app.services.api_idempotency import Answer
-from app.services.errors import ValidationError
+from app.services.errors import NotFound, ValidationError
 from app.services.scheduling import ChannelChange
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -82,7 +82,15 @@ def send_answer(result: outbox.SendResult) -> SendAnswer:
 
 def notification(key: ApiKey, public_id: str) -> NotificationOut:
     """One notification (NotFound for an unknown id)."""
-    return _out(visible_notification(key.created_by, public_id))
+    return _out(_visible(key, public_id))
+
+
+def _visible(key: ApiKey, public_id: str) -> Notification:
+    """The notification `public_id` names; NotFound without asking the database for what
+    cannot be an id (PostgreSQL refuses a NUL in a query outright)."""
+    if not is_public_id(public_id):
+        raise NotFound("No such notification")
+    return visible_notification(key.created_by, public_id)
 
 
 def notification_page(key: ApiKey, query: NotificationQuery) -> NotificationPage:
@@ -147,7 +155,7 @@ def _out(row: Notification, send_id: str | None = None) -> NotificationOut:
 
 def cancel(key: ApiKey, public_id: str) -> Answer:
     """Cancel the message the notification is a channel of, as Monitor's Cancel does."""
-    item = visible_notification(key.created_by, public_id)
+    item = _visible(key, public_id)
     api_keys.record_use(key, "cancel", notification=item.public_id)
     change = scheduling.cancel_message(key.created_by, item.group.public_id, item.user_id)
     return Answer(200, _change_answer(change, change.sentence("Cancelled", too_late="Too late to cancel")))
@@ -159,7 +167,7 @@ def reschedule(key: ApiKey, public_id: str, when: datetime | None) -> Answer:
     Raises:
         ValidationError: the time has passed or is too far ahead.
     """
-    item = visible_notification(key.created_by, public_id)
+    item = _visible(key, public_id)
     api_keys.record_use(key, "reschedule", notification=item.public_id)
     change = scheduling.reschedule_message(key.created_by, item.group.public_id, item.user_id, when or "")
     return Answer(200, _change_answer(change, change.sentence("Rescheduled", too_late="Too late to reschedule")))

@@ -118,9 +118,10 @@ def _json_body(*, required: bool) -> dict[str, Any]:
         return {}
     if not request.is_json:
         raise UnsupportedMediaType(description="Send the body as JSON, with `Content-Type: application/json`")
-    raw = request.get_json(silent=True)
-    if raw is None and has_body:
-        raise BadRequest(description="The body is not valid JSON")
+    try:
+        raw = request.get_json()
+    except BadRequest:
+        raise BadRequest(description="The body is not valid JSON") from None
     if not isinstance(raw, dict):
         raise ValidationError({"request": "Give a JSON object"})
     return raw
