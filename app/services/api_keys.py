@@ -28,7 +28,7 @@ from app.models.audit_event import AuditAction
 from app.models.user import User
 from app.services import audit
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationError
-from app.services.input_rules import has_control_characters
+from app.services.input_rules import as_id, has_control_characters
 from app.vocabulary import ApiScope, Role
 
 TOKEN_PREFIX = "sutra_"  # says what a leaked string is, for secret scanners and for people
@@ -88,7 +88,7 @@ def revoke_key(admin: User, key_id: int) -> ApiKey:
         NotFound: no such key.
         Conflict: it was already revoked.
     """
-    key = db.session.get(ApiKey, key_id)
+    key = db.session.get(ApiKey, key_id) if as_id(key_id) is not None else None
     if key is None:
         raise NotFound("No such API key")
     now = utcnow()

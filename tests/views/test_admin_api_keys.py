@@ -68,3 +68,8 @@ def test_only_admins_reach_the_key_pages(client_request, role, request):
     pages = client_request.login(user)
     pages.get("/admin/api-keys", expected_status=403)
     pages.post("/admin/api-keys/1/revoke", expected_status=403)
+
+
+def test_revoking_a_key_that_does_not_exist_is_404(admin_pages):
+    admin_pages.get("/admin/api-keys")
+    admin_pages.post("/admin/api-keys/99999999999999999999/revoke", expected_status=404)
