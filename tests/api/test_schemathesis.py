@@ -64,10 +64,11 @@ def test_no_operation_answers_a_5xx_or_breaks_its_schema(api_schema, clinic):
 def test_following_the_links_from_a_send_breaks_nothing(api_schema, clinic):
     base_url, auth, patient_ids = clinic
 
-    class Workflow(api_schema.as_state_machine()):  # type: ignore[misc]
+    class Workflow(api_schema.as_state_machine()):
         def before_call(self, case):
-            """A generated send goes to the clinic's real patients, so most sends are made and
-            their links have notifications to follow; every other field stays as generated."""
+            """A generated send keeps its type, channels and priority but goes to the clinic's real
+            patients with a plain message, so it is made and its links have notifications to follow
+            (the test above sends generated bodies whole)."""
             case.headers = {**(case.headers or {}), **auth}
             if case.operation.label == "POST /api/v1/notifications" and isinstance(case.body, dict):
                 kept = {name: case.body[name] for name in ("type", "channels", "priority") if name in case.body}
@@ -82,9 +83,6 @@ def test_following_the_links_from_a_send_breaks_nothing(api_schema, clinic):
 
     Workflow.run(settings=settings(FAST, max_examples=STATEFUL_SCENARIOS, stateful_step_count=6))
     assert any(label.startswith("stateful POST /api/v1/notifications/") for label in calls), calls
+    # The figures, for `pytest -s`.
     print("\nschemathesis calls per operation:", dict(sorted(calls.items())), "total", sum(calls.values()))
 
-
-def test_report_the_figures():
-    """Not a check: prints what the runs above did (`pytest -s` shows it) for the record."""
-    print("\nschemathesis calls per operation:", dict(sorted(calls.items())), "total", sum(calls.values()))
