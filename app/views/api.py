@@ -35,7 +35,7 @@ from app.schemas.api import (
     StatsQuery,
 )
 from app.schemas.send import SendRequest
-from app.services import api_idempotency, api_keys, integration_api
+from app.services import api_idempotency, api_keys, idempotency, integration_api
 from app.services.api_idempotency import HEADER as IDEMPOTENCY_HEADER
 from app.services.api_keys import token_digest
 from app.services.errors import ValidationError
@@ -165,14 +165,19 @@ def send_notifications(key: ApiKey):
     as the `Idempotency-Key` header (both given, they must agree).
     """
     raw = _json_body(required=True)
-    request_ = read(SendRequest, raw, context={"now": utcnow()})
-    header_key = request.headers.get(IDEMPOTENCY_HEADER)
-    if header_key is not None and request_.idempotency_key is not None and header_key != request_.idempotency_key:
+    header_key, body_key = request.headers.get(IDEMPOTENCY_HEADER), raw.get("idempotency_key")
+    if body_key is not None and not idempotency.is_valid_key(body_key):
+        raise ValidationError({"idempotency_key": idempotency.KEY_RULE})
+    if header_key is not None and body_key is not None and header_key != body_key:
         raise ValidationError({"idempotency_key": f"Differs from the {IDEMPOTENCY_HEADER} header; give one key"})
-    own_key = header_key or request_.idempotency_key
-    asked = request_.model_copy(update={"idempotency_key": None})
-    return _idempotent(key, asked.model_dump(mode="json"), lambda: integration_api.send(key, asked),
-                       idempotency_key=own_key)
+    asked = {name: value for name, value in raw.items() if name != "idempotency_key"}
+
+    def send() -> api_idempotency.Answer:
+        # Read inside the idempotent work: a retry is answered as the first time even once,
+        # say, its scheduled time has passed.
+        return integration_api.send(key, read(SendRequest, asked, context={"now": utcnow()}))
+
+    return _idempotent(key, asked, send, idempotency_key=header_key or body_key)
 
 
 @operation("GET", "/notifications", scope=ApiScope.READ, answer=NotificationPage, query=NotificationQuery)

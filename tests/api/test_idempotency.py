@@ -47,3 +47,18 @@ def test_a_cancel_retried_with_its_key_answers_as_the_first_time(api, patient):
     again = api.post(f"/notifications/{notification_id}/cancel", headers={"Idempotency-Key": "cancel-1"})
     assert first.status_code == 200 and first.get_json()["changed"]
     assert (again.status_code, again.get_json()) == (first.status_code, first.get_json())
+
+
+
+def test_an_idempotency_key_in_the_body_counts_as_the_header(api, patient):
+    asked = {"type": "treatment_update", "recipient_ids": [patient.id], "body": "Rest well"}
+    first = api.post("/notifications", json={**asked, "idempotency_key": "visit-45"})
+    again = _send(api, patient, "visit-45")
+    assert first.status_code == 201 and again.get_json() == first.get_json()
+
+
+def test_a_body_key_that_differs_from_the_header_is_a_field_error(api, patient):
+    response = api.post("/notifications", json={"type": "treatment_update", "recipient_ids": [patient.id],
+                                                "body": "Hi", "idempotency_key": "one"},
+                        headers={"Idempotency-Key": "two"})
+    assert assert_problem(response, 422)["errors"][0]["field"] == "idempotency_key"
