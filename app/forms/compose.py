@@ -19,7 +19,7 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.clock import utcnow
@@ -144,8 +144,8 @@ class ComposeForm(FlaskForm):
 
 
 class RescheduleForm(FlaskForm):
-    send_date = DateField("Date", validators=[plausible_date])
-    send_time = TimeField("Time")
+    send_date = DateField("Date", validators=[InputRequired("Choose the new date"), plausible_date])
+    send_time = TimeField("Time", validators=[InputRequired("Choose the new time")])
 
 
 class MonitorFilterForm(FlaskForm):

@@ -385,6 +385,21 @@ def test_rescheduling_to_the_start_of_the_calendar_is_an_inline_error(staff, pra
     assert row.status is Status.SCHEDULED and row.next_attempt_at > datetime.now(UTC)
 
 
+@pytest.mark.parametrize("data", [{}, {"send_date": "", "send_time": ""}, {"send_date": "2030-01-01"},
+                                  {"send_time": "10:00"}], ids=["nothing", "blanks", "no-time", "no-date"])
+def test_rescheduling_without_a_date_or_time_is_an_inline_error(staff, practitioner, patient, data):
+    result = factories.create_send(sender=practitioner, recipients=[patient], scheduled_at=later())
+    [row] = factories.notifications_of(result)
+    staff.get(f"/notifications/{row.public_id}")
+    staff.post(f"/notifications/{row.public_id}/reschedule", data=data, expected_status=422)
+    path = f"/sends/{result.group_id}/to/{patient.id}/reschedule"
+    staff.get(path)
+    page = staff.post(path, data=data, expected_status=422)
+    assert field_error(page, "send_time" if "send_date" in data and data["send_date"] else "send_date")
+    db.session.refresh(row)
+    assert row.status is Status.SCHEDULED
+
+
 def test_the_reschedule_service_refuses_the_start_of_the_calendar(practitioner, patient):
     row = factories.create_notification(sender=practitioner, recipient=patient, scheduled_at=later())
     with pytest.raises(ValidationError) as caught:
