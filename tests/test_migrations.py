@@ -108,3 +108,34 @@ def test_a_patients_preferred_channels_become_their_choice_for_every_type(tmp_pa
     assert choices == {kind: ["sms", "push"] for kind in (
         "appointment_reminder", "appointment_confirmation", "appointment_cancellation", "treatment_update",
         "medication_reminder", "progress_update")}
+
+
+def test_unedited_treatment_update_templates_take_the_progress_defaults_and_edited_ones_stay(tmp_path, redis_url):
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.services.default_templates import DEFAULT_TEMPLATES
+    from app.vocabulary import Channel, NotificationType
+    from tests.conftest import base_settings
+
+    app = create_app(base_settings(f"sqlite:///{tmp_path / 'old.db'}", redis_url))
+    old_email = ("An update on your treatment",
+                 "Dear {{ patient_name }},\n\n{{ practitioner_name }} has an update on your treatment"
+                 "{% if therapy is defined %} ({{ therapy }}){% endif %}.{% if note is defined %}\n\n{{ note }}"
+                 "{% endif %}\n\n{{ clinic }}")
+    edited_in_app = ("Your treatment", "Dear {{ patient_name }}, see your treatment notes.")
+    with app.app_context():
+        upgrade(revision="0018")
+        with db.engine.begin() as connection:
+            for channel, (subject, body) in (("email", old_email), ("in_app", edited_in_app)):
+                connection.execute(sa.text(
+                    "INSERT INTO templates (key, channel, locale, subject, body, updated_at)"
+                    " VALUES ('treatment_update', :channel, 'en', :subject, :body, :at)"),
+                    {"channel": channel, "subject": subject, "body": body, "at": datetime(2026, 12, 1)})
+        upgrade(revision="0019")
+        with db.engine.connect() as connection:
+            rows = {channel: (subject, body) for channel, subject, body in connection.execute(sa.text(
+                "SELECT channel, subject, body FROM templates"))}
+        db.engine.dispose()
+    assert rows["email"] == DEFAULT_TEMPLATES[(NotificationType.TREATMENT_UPDATE, Channel.EMAIL, "en")]
+    assert rows["in_app"] == edited_in_app

@@ -36,6 +36,8 @@ DATA_VALUE_MAX = 500  # characters in one template value (a time, a medicine, a 
 _DATA_KEY = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 
 E = TypeVar("E", bound=Enum)
+# What a template's data may hold: plain values, named like variables.
+TemplateValues = dict[str, str | int | float | bool | None]
 
 
 def _one_of(enum_cls: type[E], noun: str) -> Callable[[Any], E | None]:
@@ -145,7 +147,7 @@ class SendRequest(BaseModel):
     # ...or this free text.
     title: Annotated[str, BeforeValidator(text(multiline=False)), AfterValidator(at_most(TITLE_MAX, "title"))] = ""
     body: Annotated[str, BeforeValidator(text(multiline=True))] = Field(default="", validate_default=True)
-    data: Annotated[dict[str, str | int | float | bool | None], BeforeValidator(_template_values)] = Field(
+    data: Annotated[TemplateValues, BeforeValidator(_template_values)] = Field(
         default_factory=dict, validate_default=True
     )
     # Aware, or ISO 8601 with an offset; read as UTC. None: now.

@@ -122,16 +122,22 @@ DEFAULT_TEMPLATES: dict[tuple[NotificationType, Channel, str], tuple[str, str]] 
     ),
     # Treatment update
     (T.TREATMENT_UPDATE, C.IN_APP, "en"): (
-        "Treatment update",
+        "{% if percent is defined %}Treatment Progress Update - {{ percent }}% Complete"
+        "{% else %}Treatment update{% endif %}",
         "Dear {{ patient_name }}, {{ practitioner_name }} has an update on your treatment"
-        "{% if therapy is defined %} ({{ therapy }}){% endif %}.{% if note is defined %}"
-        " {{ note }}{% endif %}",
+        "{% if therapy is defined %} ({{ therapy }}){% endif %}."
+        "{% if phase is defined %} {{ phase }}{% if percent is defined %}: {{ percent }}% complete{% endif %}."
+        "{% endif %}{% if next_milestone is defined %} Next: {{ next_milestone }}.{% endif %}"
+        "{% if note is defined %} {{ note }}{% endif %}",
     ),
     (T.TREATMENT_UPDATE, C.EMAIL, "en"): (
-        "An update on your treatment",
+        "{% if percent is defined %}Treatment Progress Update - {{ percent }}% Complete"
+        "{% else %}An update on your treatment{% endif %}",
         "Dear {{ patient_name }},\n\n{{ practitioner_name }} has an update on your treatment"
-        "{% if therapy is defined %} ({{ therapy }}){% endif %}.{% if note is defined %}"
-        "\n\n{{ note }}{% endif %}\n\n{{ clinic }}",
+        "{% if therapy is defined %} ({{ therapy }}){% endif %}."
+        "{% if phase is defined %}\n\n{{ phase }}{% if percent is defined %}: {{ percent }}% complete{% endif %}."
+        "{% endif %}{% if next_milestone is defined %}\nNext: {{ next_milestone }}.{% endif %}"
+        "{% if note is defined %}\n\n{{ note }}{% endif %}\n\n{{ clinic }}",
     ),
     (T.TREATMENT_UPDATE, C.SMS, "en"): (
         "Treatment update",
@@ -143,8 +149,11 @@ DEFAULT_TEMPLATES: dict[tuple[NotificationType, Channel, str], tuple[str, str]] 
         "{{ practitioner_name }} posted an update on your treatment.",
     ),
     (T.TREATMENT_UPDATE, C.IN_APP, "hi"): (
-        "उपचार अपडेट",
-        "प्रिय {{ patient_name }}, {{ practitioner_name }} ने आपके उपचार पर अपडेट भेजा है।"
+        "{% if percent is defined %}उपचार प्रगति अपडेट - {{ percent }}% पूर्ण{% else %}उपचार अपडेट{% endif %}",
+        "प्रिय {{ patient_name }}, {{ practitioner_name }} ने आपके उपचार पर अपडेट भेजा है"
+        "{% if therapy is defined %} ({{ therapy }}){% endif %}।"
+        "{% if phase is defined %} {{ phase }}{% if percent is defined %}: {{ percent }}% पूर्ण{% endif %}।"
+        "{% endif %}{% if next_milestone is defined %} आगे: {{ next_milestone }}।{% endif %}"
         "{% if note is defined %} {{ note }}{% endif %}",
     ),
     (T.TREATMENT_UPDATE, C.SMS, "hi"): (
@@ -243,10 +252,12 @@ DEFAULT_TEMPLATES: dict[tuple[NotificationType, Channel, str], tuple[str, str]] 
         "{{ when }} के आपके अपॉइंटमेंट की पुष्टि हो गई है।",
     ),
     (T.TREATMENT_UPDATE, C.EMAIL, "hi"): (
-        "आपके उपचार पर अपडेट",
+        "{% if percent is defined %}उपचार प्रगति अपडेट - {{ percent }}% पूर्ण{% else %}आपके उपचार पर अपडेट{% endif %}",
         "प्रिय {{ patient_name }},\n\n{{ practitioner_name }} ने आपके उपचार पर अपडेट भेजा है"
-        "{% if therapy is defined %} ({{ therapy }}){% endif %}।{% if note is defined %}\n\n{{ note }}{% endif %}"
-        "\n\n{{ clinic }}",
+        "{% if therapy is defined %} ({{ therapy }}){% endif %}।"
+        "{% if phase is defined %}\n\n{{ phase }}{% if percent is defined %}: {{ percent }}% पूर्ण{% endif %}।"
+        "{% endif %}{% if next_milestone is defined %}\nआगे: {{ next_milestone }}।{% endif %}"
+        "{% if note is defined %}\n\n{{ note }}{% endif %}\n\n{{ clinic }}",
     ),
     (T.TREATMENT_UPDATE, C.PUSH, "hi"): (
         "उपचार अपडेट",

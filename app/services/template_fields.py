@@ -18,12 +18,16 @@ class DataField:
 _WHEN = DataField("when", "Appointment time", True, "As the patient should read it, e.g. Mon 2 Dec, 10:00")
 _THERAPY = DataField("therapy", "Therapy", False, "e.g. Abhyanga, Shirodhara")
 _NOTE = DataField("note", "Note", False, "Shown in the inbox and email, never in SMS or push")
+# A treatment plan's progress, given apart so each language's template can phrase it.
+_PHASE = DataField("phase", "Phase", False, "e.g. Purvakarma")
+_PERCENT = DataField("percent", "Percent complete", False, "A whole number, e.g. 40")
+_NEXT = DataField("next_milestone", "Next milestone", False, "e.g. Virechana on 8 Dec")
 
 TEMPLATE_FIELDS: dict[T, tuple[DataField, ...]] = {
     T.APPOINTMENT_REMINDER: (_WHEN, _THERAPY),
     T.APPOINTMENT_CONFIRMATION: (_WHEN, _THERAPY),
     T.APPOINTMENT_CANCELLATION: (_WHEN, _THERAPY),
-    T.TREATMENT_UPDATE: (_THERAPY, _NOTE),
+    T.TREATMENT_UPDATE: (_THERAPY, _PHASE, _PERCENT, _NEXT, _NOTE),
     T.MEDICATION_REMINDER: (
         DataField("medicine", "Medicine", True, "e.g. Triphala churna"),
         DataField("dose", "Dose", False, "e.g. 1 teaspoon with warm water"),

@@ -28,7 +28,7 @@ from app.models.notification import Notification
 from app.models.treatment_plan import TreatmentPhase, TreatmentPlan, TreatmentProgress
 from app.models.user import User
 from app.schemas import read
-from app.schemas.send import SendRequest
+from app.schemas.send import SendRequest, TemplateValues
 from app.schemas.treatment_plan import PlanRequest, ProgressRequest
 from app.services import audit
 from app.services.access import visible_patient
@@ -109,7 +109,7 @@ def record_progress(actor: User, public_id: str, raw: Mapping[str, Any], *,
             type=NotificationType.TREATMENT_UPDATE,
             recipient_ids=[plan.patient_id],
             template_key=NotificationType.TREATMENT_UPDATE,
-            data={"therapy": plan.name, "note": update_note(phase, request)},
+            data=update_values(plan, phase, request),
         ), now=now)
         record = TreatmentProgress(
             plan_id=plan.id, phase_id=phase.id, percent=request.percent, next_milestone=request.next_milestone,
@@ -154,15 +154,16 @@ def close_plan(actor: User, public_id: str, status: TreatmentPlanStatus, *,
     return plan
 
 
-def update_note(phase: TreatmentPhase, request: ProgressRequest) -> str:
-    """What the patient reads as the update's note: the phase, the percent, what comes next and
-    the practitioner's words (on one line: a template value holds no line breaks)."""
-    parts = [f"{phase.name}: {request.percent}% complete."]
+def update_values(plan: TreatmentPlan, phase: TreatmentPhase, request: ProgressRequest) -> TemplateValues:
+    """The treatment update's template values: each part apart, so each language's template
+    phrases it (the subject reads "Treatment Progress Update - 40% Complete"); the practitioner's
+    words on one line, as a template value holds no line breaks."""
+    values: TemplateValues = {"therapy": plan.name, "phase": phase.name, "percent": request.percent}
     if request.next_milestone:
-        parts.append(f"Next: {request.next_milestone}.")
+        values["next_milestone"] = request.next_milestone
     if request.notes:
-        parts.append(" ".join(request.notes.split()))
-    return " ".join(parts)
+        values["note"] = " ".join(request.notes.split())
+    return values
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -92,9 +92,9 @@ def test_recording_progress_sends_one_treatment_update_by_email_and_inbox(
     assert (rows[Channel.IN_APP].status, rows[Channel.EMAIL].status) == (Status.DELIVERED, Status.SENT)
     [mail] = fake_sendgrid.received
     assert mail["to"] == "priya@clinic.test"
-    assert mail["subject"] == "An update on your treatment"
-    assert "Purvakarma: 40% complete. Next: Virechana on 8 Dec. Keep meals light." in mail["text"]
-    assert rows[Channel.IN_APP].title == "Treatment update"
+    assert mail["subject"] == "Treatment Progress Update - 40% Complete"
+    assert "Purvakarma: 40% complete.\nNext: Virechana on 8 Dec.\n\nKeep meals light." in mail["text"]
+    assert rows[Channel.IN_APP].title == "Treatment Progress Update - 40% Complete"
 
 
 def test_the_record_keeps_the_send_that_told_the_patient(practitioner, patient):
@@ -264,3 +264,14 @@ def test_two_plans_started_at_the_same_moment_leave_one_active(app, practitioner
     [refusal] = [outcome for outcome in outcomes if outcome != "created"]
     assert "is still active" in refusal
     assert count(TreatmentPlan) == 1
+
+
+def test_a_hindi_speaking_patient_reads_the_update_in_hindi(run_worker, practitioner):
+    meera = factories.create_patient(name="Meera Iyer", email="meera@clinic.test", practitioner=practitioner,
+                                     locale="hi", preferred_channels=["in_app"])
+    plan = create_plan(practitioner, meera)
+    record(practitioner, plan, percent=40, next_milestone="Virechana")
+    run_worker()
+    [item] = db.session.scalars(sa.select(Notification)).all()
+    assert item.title == "उपचार प्रगति अपडेट - 40% पूर्ण"
+    assert "आगे: Virechana।" in item.message
