@@ -31,6 +31,7 @@ from app.models.notification import EventKind
 from app.models.status import Status
 from app.models.user import User
 from app.services.audit import AuditFilters
+from app.services.clinic_settings import FALLBACK_ORDERS
 from app.services.contact import SUPPORTED_LOCALES
 from app.services.delivery_log import LogFilters, provider_choices
 from app.services.password_policy import MIN_LENGTH
@@ -184,6 +185,17 @@ def chosen_id(field: SelectField) -> int | None:
 
 class ClinicSettingsForm(ChannelGridForm):
     require_staff_two_factor = BooleanField("Require two-factor sign-in for admins and practitioners")
+    fallback_order = SelectField(
+        "When a channel cannot reach the patient, try",
+        choices=[SelectChoice(",".join(c.value for c in order),
+                              ", then ".join(c.noun if i else c.label for i, c in enumerate(order)))
+                 for order in FALLBACK_ORDERS],
+        validate_choice=False,  # the service names a wrong one
+    )
+
+    def fallback(self) -> list[str] | None:
+        """The order chosen, channel by channel (None: none given, leave it as it is)."""
+        return self.fallback_order.data.split(",") if self.fallback_order.data else None
 
 
 API_SCOPE_HINTS = {

@@ -23,5 +23,8 @@ class ClinicSettings(Model):
     # Per notification type, the channels besides the inbox a patient gets until they choose
     # ({"medication_reminder": ["push"]}); None or a missing type: the suggested defaults.
     default_channels: Mapped[dict[str, list[str]] | None] = mapped_column(sa.JSON)
+    # Where a message goes when its channel cannot reach the patient (["push", "sms", "email"]);
+    # None: that default.
+    fallback_order: Mapped[list[str] | None] = mapped_column(sa.JSON)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

@@ -50,6 +50,7 @@ class EventKind(StrEnum):
     READ = "read"
     REQUEUED = "requeued"  # the sweeper found due work with no live job
     RECOVERED = "recovered"  # the sweeper found work a dead worker had claimed
+    FALLBACK = "fallback"  # this channel could not reach the patient; another carries the message
 
 
 class NotificationGroup(Model):
@@ -68,6 +69,10 @@ class NotificationGroup(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A send made for an appointment (its confirmation, a reminder, a notice of a change).
     appointment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("appointments.id"), index=True)
+    # What the send was composed from, so a fallback can be rendered for another channel: the
+    # template's key, or the free text's body (its title is `title`). Both None before 0020.
+    template_key: Mapped[NotificationType | None] = mapped_column(enum_type(NotificationType))
+    body: Mapped[str | None] = mapped_column(sa.Text)
 
     sender: Mapped[User | None] = relationship()
     notifications: Mapped[list[Notification]] = relationship(back_populates="group")
@@ -159,3 +164,16 @@ class NotificationEvent(Model):
     error: Mapped[str | None] = mapped_column(sa.String(500))
 
     notification: Mapped[Notification] = relationship(back_populates="events")
+
+
+class MessageFallback(Model):
+    """A message's one fallback (app/services/fallback.py): the key is the message (a send to one
+    patient), so of two workers falling back for it at once only one inserts it."""
+
+    __tablename__ = "message_fallbacks"
+
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("notification_groups.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    failed_id: Mapped[int] = mapped_column(sa.ForeignKey("notifications.id"))  # what it stands in for
+    channel: Mapped[Channel] = mapped_column(enum_type(Channel))  # where it went
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

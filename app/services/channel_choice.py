@@ -35,6 +35,9 @@ SUGGESTED_DEFAULTS: Mapping[NotificationType, frozenset[Channel]] = {
 ClinicDefaults = Mapping[NotificationType, frozenset[Channel]]
 
 
+TURNED_OFF = "turned off in the patient's preferences"
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelChoice:
     channel: Channel
@@ -43,6 +46,11 @@ class ChannelChoice:
     @property
     def deliverable(self) -> bool:
         return self.suppressed_reason is None
+
+    @property
+    def unreachable(self) -> bool:
+        """Suppressed because the patient cannot be reached on it (not by their own choice)."""
+        return self.suppressed_reason not in (None, TURNED_OFF)
 
 
 def chosen_channels(choices: Mapping[str, Sequence[str]], kind: NotificationType,
@@ -115,10 +123,20 @@ def choose_channels(
         ChannelChoice(
             channel,
             unreachable_reason(patient, channel, has_push_device=has_push_device)
-            or (None if urgent or channel in preferred else "turned off in the patient's preferences"),
+            or (None if urgent or channel in preferred else TURNED_OFF),
         )
         for channel in channels
     ]
+
+
+def fallback_channel(contact: Contact, used: Collection[Channel], order: Sequence[Channel], *,
+                     has_push_device: bool) -> Channel | None:
+    """Where a message goes when one of its channels cannot carry it (app/services/fallback.py):
+    the first channel in the clinic's `order` not `used` by the message already that can reach
+    the patient (an opt-out is never overridden; a channel the patient turned off for the type
+    may carry it, being the way left to reach them). None: nowhere left."""
+    return next((channel for channel in order if channel not in used and channel is not Channel.IN_APP
+                 and unreachable_reason(contact, channel, has_push_device=has_push_device) is None), None)
 
 
 class Contact(Protocol):

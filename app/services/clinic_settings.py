@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,7 @@ from app.services.channel_choice import (
     checked_grid,
     grid_tokens,
 )
+from app.services.errors import ValidationError
 from app.vocabulary import Channel, NotificationType
 
 SETTINGS_ID = 1
@@ -29,6 +31,17 @@ def current_settings() -> ClinicSettings:
     """The saved settings, or the defaults (not saved) while nobody has saved any."""
     return db.session.get(ClinicSettings, SETTINGS_ID) or ClinicSettings(id=SETTINGS_ID,
                                                                          require_staff_two_factor=False)
+
+
+DEFAULT_FALLBACK_ORDER = (Channel.PUSH, Channel.SMS, Channel.EMAIL)
+# Every order an admin may choose, as the settings page offers them.
+FALLBACK_ORDERS = tuple(itertools.permutations(DEFAULT_FALLBACK_ORDER))
+
+
+def fallback_order() -> tuple[Channel, ...]:
+    """The order of channels a message falls back on (app/services/fallback.py)."""
+    saved = current_settings().fallback_order
+    return tuple(Channel(c) for c in saved) if saved else DEFAULT_FALLBACK_ORDER
 
 
 def channel_defaults() -> ClinicDefaults:
@@ -43,17 +56,20 @@ def channel_defaults() -> ClinicDefaults:
 
 
 def save_settings(admin: User, *, require_staff_two_factor: bool,
-                  default_channels: Mapping[str, Sequence[str]] | None = None) -> ClinicSettings:
+                  default_channels: Mapping[str, Sequence[str]] | None = None,
+                  fallback: Sequence[str] | None = None) -> ClinicSettings:
     """Save the settings page, recording which admin changed it, when, and which types' default
     channels changed.
 
     `default_channels` (type -> channels besides the inbox) replaces the defaults of the types it
-    names; None leaves them all as they are.
+    names; None leaves them all as they are. `fallback` is the order of channels to fall back
+    on, one of FALLBACK_ORDERS; None leaves it as it is.
 
     Raises:
         ValidationError: an unknown type or channel; nothing was saved.
     """
     wanted = checked_grid(default_channels or {})
+    order = _checked_order(fallback)
     for attempt in range(2):
         row = db.session.get(ClinicSettings, SETTINGS_ID) or _first_row()
         before = channel_defaults()
@@ -62,10 +78,13 @@ def save_settings(admin: User, *, require_staff_two_factor: bool,
         row.require_staff_two_factor = require_staff_two_factor
         row.default_channels = {kind.value: [c.value for c in CHOOSABLE if c in before[kind]]
                                 for kind in CHOOSABLE_TYPES} | wanted
+        if order is not None:
+            row.fallback_order = [c.value for c in order]
         row.updated_at = utcnow()
         row.updated_by_id = admin.id
         audit.record(AuditAction.CLINIC_SETTINGS_CHANGED, actor_id=admin.id,
                      detail={"require_staff_two_factor": require_staff_two_factor,
+                             "fallback": [c.value for c in order] if order else None,
                              "defaults": grid_tokens({kind: wanted[kind] for kind in changed})})
         try:
             db.session.commit()
@@ -76,6 +95,14 @@ def save_settings(admin: User, *, require_staff_two_factor: bool,
         else:
             break
     return row
+
+
+def _checked_order(fallback: Sequence[str] | None) -> tuple[Channel, ...] | None:
+    if fallback is None:
+        return None
+    if not all(Channel.has_value(c) for c in fallback) or tuple(Channel(c) for c in fallback) not in FALLBACK_ORDERS:
+        raise ValidationError({"fallback_order": "Choose one of the orders offered"})
+    return tuple(Channel(c) for c in fallback)
 
 
 def _first_row() -> ClinicSettings:

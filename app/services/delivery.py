@@ -45,6 +45,8 @@ from app.models.user import Device, User
 from app.services import email_unsubscribe, lease
 from app.services.channel_choice import unreachable_reason
 from app.services.database_outage import committed, is_outage
+from app.services.enqueueing import DeliveryJob, enqueue_jobs
+from app.services.fallback import Stranded, why_failed, why_unreachable, write_fallbacks
 from app.services.live_inbox import publish_inbox_items
 from app.services.provider_events import TWILIO_REFERENCE_ARG, apply_receipts_kept_for
 from app.services.quiet_hours import quiet_hours_end
@@ -79,6 +81,7 @@ class _Outcomes:
     events: list[dict[str, Any]] = field(default_factory=list)
     live: list[tuple[int, int]] = field(default_factory=list)
     invalid_tokens: set[str] = field(default_factory=set)
+    stranded: list[Stranded] = field(default_factory=list)  # to fall back on another channel
 
 
 def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetime | None = None) -> BatchReport:
@@ -103,7 +106,7 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
     config = current_app.config
     settled = _Outcomes()
     to_send: list[tuple[Any, OutboundMessage]] = []
-    suppressed: dict[str, list[int]] = defaultdict(list)
+    suppressed: dict[str, list[Any]] = defaultdict(list)
     in_app: list[Any] = []
 
     for row in rows:
@@ -115,7 +118,7 @@ def deliver_batch(ids: Sequence[int], job_id: str | None = None, *, now: datetim
             continue
         reason = unreachable_reason(row, row.channel, has_push_device=row.user_id in devices)
         if reason is not None:
-            suppressed[reason].append(row.id)
+            suppressed[reason].append(row)
             continue
         if row.channel is Channel.IN_APP:
             in_app.append(row)
@@ -157,13 +160,14 @@ def _send_and_record(app: Flask, to_send: list[tuple[Any, OutboundMessage]], rep
             renewal.done()
 
 
-def _settle_without_provider(outcomes: _Outcomes, suppressed: dict[str, list[int]], in_app: list[Any],
+def _settle_without_provider(outcomes: _Outcomes, suppressed: dict[str, list[Any]], in_app: list[Any],
                              report: BatchReport, now: datetime) -> None:
-    for reason, reason_ids in suppressed.items():
-        report.suppressed += len(
-            change_status(reason_ids, Status.SUPPRESSED, EventKind.SUPPRESSED, only_from=[Status.SENDING],
-                          values={"status_reason": reason}, detail=reason, now=now)
-        )
+    for reason, rows in suppressed.items():
+        moved = change_status([r.id for r in rows], Status.SUPPRESSED, EventKind.SUPPRESSED,
+                              only_from=[Status.SENDING], values={"status_reason": reason}, detail=reason, now=now)
+        report.suppressed += len(moved)
+        channel_of = {r.id: r.channel for r in rows}
+        outcomes.stranded.extend(Stranded(nid, why_unreachable(channel_of[nid], reason)) for nid in moved)
     if in_app:
         delivered = change_status(
             [r.id for r in in_app], Status.DELIVERED, EventKind.DELIVERED, only_from=[Status.SENDING],
@@ -176,15 +180,18 @@ def _settle_without_provider(outcomes: _Outcomes, suppressed: dict[str, list[int
 
 
 def _write(outcomes: _Outcomes, report: BatchReport, now: datetime) -> None:
-    """Store and commit the outcomes (through a database outage), then announce inbox items."""
+    """Store and commit the outcomes (through a database outage) with the fallbacks of what
+    could not reach its patient, then enqueue those and announce inbox items."""
 
-    def store() -> list[Any]:
+    def store() -> tuple[list[Any], list[DeliveryJob]]:
         applied = write_outcomes(outcomes.updates, outcomes.events, now=now)
         _invalidate_devices(outcomes.invalid_tokens, now)
+        fallbacks = write_fallbacks(outcomes.stranded, now=now)
         db.session.commit()
-        return applied
+        return applied, fallbacks
 
-    applied = committed(store, what=f"{len(outcomes.updates)} outcome(s)")
+    applied, fallbacks = committed(store, what=f"{len(outcomes.updates)} outcome(s)")
+    enqueue_jobs(get_redis(), fallbacks, timeout=current_app.config["JOB_TIMEOUT_SECONDS"])
     if len(applied) != len(outcomes.updates):
         log.warning("%d outcome(s) arrived after their rows were recovered", len(outcomes.updates) - len(applied))
     # A provider's receipt can overtake the commit above (or report on an ambiguous attempt
@@ -370,6 +377,8 @@ def _record_attempt(outcomes: _Outcomes, row: Any, result: DeliveryResult, laten
         update.update(status=Status.FAILED, failed_at=now, status_reason=_failure_reason(result, attempts))
         kind = EventKind.FAILED
         detail = update["status_reason"]
+        outcomes.stranded.append(Stranded(row.id, why_failed(
+            row.channel, permanent=result.outcome is Outcome.PERMANENT, error=result.error, attempts=attempts)))
     outcomes.updates.append(update)
     outcomes.invalid_tokens.update(result.invalid_tokens)
     outcomes.events.append(

@@ -35,6 +35,7 @@ from app.services.clinic_settings import channel_defaults
 from app.services.composing import composer_for_content, template_context
 from app.services.enqueueing import DeliveryJob, enqueue_jobs
 from app.services.errors import Forbidden, ValidationError
+from app.services.fallback import Stranded, why_unreachable, write_fallbacks
 from app.services.queues import QUEUE_FOR_PRIORITY
 from app.services.rendering import (
     Composer,
@@ -163,10 +164,12 @@ def write_send(
         scheduled_at=checked.first_moment,
         created_at=now,
         appointment_id=appointment_id,
+        template_key=checked.template_key,
+        body=checked.free_text.body if checked.free_text is not None else None,
     )
     db.session.add(group)
     db.session.flush()
-    rows, reasons = _build_rows(checked, composer, group, sender_id, now)
+    rows, reasons, stranded = _build_rows(checked, composer, group, sender_id, now)
     # A send for later waits in the database with no job until the scheduler's grant.
     jobs_by_position = {} if checked.first_moment else _plan_jobs(rows, batch_size=config["DELIVERY_BATCH_SIZE"])
     ids = _insert_rows(rows)
@@ -184,13 +187,14 @@ def write_send(
             for position, (nid, row) in enumerate(zip(ids, rows, strict=True))
         ]
     )
+    fallback_jobs = write_fallbacks([Stranded(ids[p], why) for p, why in stranded.items()], now=now)
     _record_send(sender_id, group, checked, len(rows))
     queue = QUEUE_FOR_PRIORITY[checked.priority]
     jobs = [
         DeliveryJob(job_id, queue, tuple(ids[p] for p in positions))
         for job_id, positions in jobs_by_position.items()
     ]
-    return WrittenSend(group.id, jobs)
+    return WrittenSend(group.id, jobs + fallback_jobs)
 
 
 def enqueue_written(sends: Sequence[WrittenSend]) -> None:
@@ -252,12 +256,15 @@ def _build_rows(
     group: NotificationGroup,
     sender_id: int | None,
     now: datetime,
-) -> tuple[list[dict[str, Any]], dict[int, str]]:
+) -> tuple[list[dict[str, Any]], dict[int, str], dict[int, str]]:
+    """The rows to insert, the reason of each suppressed one and why each one that cannot reach
+    its patient will fall back (both by position)."""
     config = current_app.config
     with_devices = _users_with_push_devices([p.id for p in checked.recipients])
     clinic_defaults = channel_defaults()
     rows: list[dict[str, Any]] = []
     reasons: dict[int, str] = {}
+    stranded: dict[int, str] = {}
     errors: dict[str, str] = {}
     for patient in checked.recipients:
         practitioner = patient.practitioner
@@ -281,6 +288,8 @@ def _build_rows(
                 continue
             if choice.suppressed_reason is not None:
                 reasons[len(rows)] = choice.suppressed_reason
+            if choice.unreachable and choice.suppressed_reason is not None:
+                stranded[len(rows)] = why_unreachable(choice.channel, choice.suppressed_reason)
             rows.append(
                 {
                     "group_id": group.id,
@@ -304,7 +313,7 @@ def _build_rows(
             )
     if errors:
         raise ValidationError(errors)
-    return rows, reasons
+    return rows, reasons, stranded
 
 
 def _insert_rows(rows: list[dict[str, Any]]) -> list[int]:

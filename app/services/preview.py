@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models.user import Device, User
 from app.services.access import visible_patients
-from app.services.channel_choice import CHOOSABLE, CHOOSABLE_TYPES, choose_channels
-from app.services.clinic_settings import channel_defaults
+from app.services.channel_choice import CHOOSABLE, CHOOSABLE_TYPES, ChannelChoice, choose_channels, fallback_channel
+from app.services.clinic_settings import channel_defaults, fallback_order
 from app.services.composing import composer_for_content, template_context
-from app.services.rendering import FreeText, Rendered, RenderError
+from app.services.fallback import why_unreachable
+from app.services.rendering import Composer, FreeText, Rendered, RenderError
 from app.services.sms_text import SmsCost, sms_cost
 from app.vocabulary import Channel, NotificationType, Role
 
@@ -33,6 +34,7 @@ class ChannelPreview:
     suppressed_reason: str | None = None
     problem: str | None = None
     sms: SmsCost | None = None
+    instead_of: str | None = None  # a fallback: why the channel it stands in for cannot carry it
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,28 @@ def preview_send(
                 sms=sms_cost(rendered.body) if choice.channel is Channel.SMS else None,
             )
         )
-    return Preview(patient.name, is_sample, previews)
+    fallback = None if is_sample else _fallback_preview(patient, choices, composer, context,
+                                                        has_push_device=bool(has_device))
+    return Preview(patient.name, is_sample, previews + ([fallback] if fallback else []))
+
+
+def _fallback_preview(patient: User, choices: Sequence[ChannelChoice], composer: Composer, context: Mapping[str, Any],
+                      *, has_push_device: bool) -> ChannelPreview | None:
+    """The channel the send will fall back on at once for a channel that cannot reach the
+    patient (app/services/fallback.py), as it will read; None when it will not."""
+    stranded = next((choice for choice in choices if choice.unreachable), None)
+    if stranded is None or stranded.suppressed_reason is None:
+        return None
+    instead = fallback_channel(patient, {choice.channel for choice in choices}, fallback_order(),
+                               has_push_device=has_push_device)
+    if instead is None:
+        return None
+    try:
+        rendered = composer.render(instead, patient.locale, context)
+    except RenderError:
+        return None  # as a send does, it leaves the message where it could not go
+    return ChannelPreview(instead, rendered=rendered, sms=sms_cost(rendered.body) if instead is Channel.SMS else None,
+                          instead_of=why_unreachable(stranded.channel, stranded.suppressed_reason))
 
 
 def _patient_for(sender: User, patient_id: int | None, recipient_group: str | None) -> tuple[User, bool]:

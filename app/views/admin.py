@@ -267,10 +267,12 @@ def settings():
     problems: list[str] = []
     if request.method == "GET":
         form.fill_grid(clinic_settings.channel_defaults())
+        form.fallback_order.data = ",".join(c.value for c in clinic_settings.fallback_order())
     if form.validate_on_submit():
         try:
             clinic_settings.save_settings(current_user, require_staff_two_factor=form.require_staff_two_factor.data,
-                                          default_channels=form.grid())
+                                          default_channels=form.grid(),
+                                          fallback=form.fallback())
         except ValidationError as error:
             problems = show_errors(form, error.errors)
         else:

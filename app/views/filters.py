@@ -64,6 +64,7 @@ _EVENT_WORDS = {
     EventKind.READ: "Read by the patient",
     EventKind.REQUEUED: "Queued again: its job was lost",
     EventKind.RECOVERED: "Queued again: the worker sending it stopped",
+    EventKind.FALLBACK: "Sent on another channel instead",
 }
 # How an event's time joins its words: "Scheduled for …", "Held for quiet hours until …".
 _EVENT_TIME_WORD = {EventKind.DEFERRED: "until", EventKind.RETRY: "at"}

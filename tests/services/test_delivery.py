@@ -144,7 +144,7 @@ def test_an_opt_out_after_creation_suppresses_at_send_time(run_worker, redis, pr
     patient.sms_opted_out_at = datetime.now(UTC)
     db.session.commit()
     run_worker()
-    [row] = factories.notifications()
+    [row] = [n for n in factories.notifications() if n.channel is Channel.SMS]
     assert (row.status, row.status_reason) == (Status.SUPPRESSED, "opted out of SMS")
     assert dev_outbox.recent(redis, Channel.SMS) == []
 

@@ -17,9 +17,11 @@ from tests import factories
 from tests.conftest import queued_job_ids
 
 
-def the_row() -> Notification:
+def the_row(channel: Channel | None = None) -> Notification:
+    """The one notification (on `channel`: a failure's fallback may be another)."""
     db.session.expire_all()
-    [row] = db.session.scalars(sa.select(Notification)).all()
+    stmt = sa.select(Notification)
+    [row] = db.session.scalars(stmt if channel is None else stmt.where(Notification.channel == channel)).all()
     return row
 
 
@@ -112,7 +114,7 @@ def test_an_invalid_number_fails_at_once_without_retry(run_worker, redis, twilio
     twilio.fail_for(patient.phone, "permanent", code=21211)
     factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
     run_worker()
-    row = the_row()
+    row = the_row(Channel.SMS)
     assert row.status is Status.FAILED and row.failed_at is not None
     assert "21211" in row.status_reason
     assert patient.phone not in row.status_reason
@@ -126,10 +128,10 @@ def test_retries_stop_after_the_last_attempt(app, run_worker, twilio, practition
     factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"])
     for _ in range(3):
         run_worker(scheduled=True)
-    row = the_row()
+    row = the_row(Channel.SMS)
     assert (row.status, row.attempts) == (Status.FAILED, 3)
     assert row.status_reason.startswith("gave up after 3 attempts")
-    assert kinds(row) == ["queued", "retry", "retry", "failed"]
+    assert kinds(row) == ["queued", "retry", "retry", "failed", "fallback"]
     run_worker(scheduled=True)
     assert twilio.attempts == 3
 
@@ -140,7 +142,8 @@ def test_one_bad_number_in_a_group_does_not_hold_back_the_rest(run_worker, twili
     twilio.fail_for(patients[2].phone, "permanent", code=21614)
     factories.create_send(sender=practitioner, recipients=patients, channels=["sms"])
     run_worker()
-    statuses = {n.user_id: n.status for n in db.session.scalars(sa.select(Notification))}
+    statuses = {n.user_id: n.status for n in db.session.scalars(
+        sa.select(Notification).where(Notification.channel == Channel.SMS))}
     assert statuses.pop(patients[2].id) is Status.FAILED
     assert set(statuses.values()) == {Status.SENT}
 
@@ -220,8 +223,8 @@ def test_push_to_only_gone_devices_fails_and_later_sends_are_suppressed(
     fake_fcm.fail_for(f"device-{patient.id}-0", "permanent", code="UNREGISTERED")
     factories.create_send(sender=practitioner, recipients=[patient], channels=["push"])
     run_worker()
-    assert the_row().status is Status.FAILED
-    [later] = factories.create_send(sender=practitioner, recipients=[patient], channels=["push"]).items
+    assert the_row(Channel.PUSH).status is Status.FAILED
+    [later, _] = factories.create_send(sender=practitioner, recipients=[patient], channels=["push"]).items
     assert (later.status, later.reason) == (Status.SUPPRESSED, "no push device")
 
 

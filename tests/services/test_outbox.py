@@ -162,7 +162,7 @@ def test_full_sms_bodies_carry_the_text_when_configured(app, practitioner, patie
 def test_a_patient_without_a_phone_is_suppressed_for_sms_and_others_still_go(practitioner, patient):
     no_phone = factories.create_patient(practitioner=practitioner, phone=None, preferred_channels=["sms"])
     result = send(practitioner, free_text([patient, no_phone], channels=["sms"]))
-    by_patient = {i.recipient_id: i for i in result.items}
+    by_patient = {i.recipient_id: i for i in result.items if i.channel is Channel.SMS}
     assert by_patient[no_phone.id].status is Status.SUPPRESSED
     assert by_patient[no_phone.id].reason == "no phone number"
     assert by_patient[patient.id].status is Status.QUEUED
@@ -170,6 +170,8 @@ def test_a_patient_without_a_phone_is_suppressed_for_sms_and_others_still_go(pra
 
 def test_suppressed_rows_get_no_job_and_an_event_with_the_reason(redis, practitioner):
     no_phone = factories.create_patient(practitioner=practitioner, phone=None, preferred_channels=["sms"])
+    no_phone.email_opted_out_at = datetime.now(UTC)  # nowhere to fall back to
+    db.session.commit()
     send(practitioner, free_text([no_phone], channels=["sms"]))
     [row] = factories.notifications()
     assert row.job_id is None
@@ -182,7 +184,7 @@ def test_an_sms_opt_out_suppresses_sms(practitioner):
     opted_out = factories.create_patient(practitioner=practitioner, phone="+919800000001", preferred_channels=["sms"])
     opted_out.sms_opted_out_at = datetime.now(UTC)
     db.session.commit()
-    [item] = send(practitioner, free_text([opted_out], channels=["sms"])).items
+    [item] = [i for i in send(practitioner, free_text([opted_out], channels=["sms"])).items if i.channel is Channel.SMS]
     assert (item.status, item.reason) == (Status.SUPPRESSED, "opted out of SMS")
 
 
@@ -240,7 +242,7 @@ def test_by_preference_uses_the_patients_channels_and_always_the_inbox(practitio
 
 def test_push_without_a_device_is_suppressed(practitioner):
     patient = factories.create_patient(practitioner=practitioner, preferred_channels=["push"])
-    [item] = send(practitioner, free_text([patient], channels=["push"])).items
+    [item] = [i for i in send(practitioner, free_text([patient], channels=["push"])).items if i.channel is Channel.PUSH]
     assert (item.status, item.reason) == (Status.SUPPRESSED, "no push device")
 
 

@@ -7,7 +7,7 @@ from app.channels.base import WebPushSubscription
 from app.extensions import db
 from app.models import Device, Notification
 from app.models.status import Status
-from app.vocabulary import DeviceKind
+from app.vocabulary import Channel, DeviceKind
 from tests import factories
 
 
@@ -36,7 +36,8 @@ def push_to(practitioner, patient, run_worker) -> Notification:
                           body="Time for your Ashwagandha.")
     run_worker()
     db.session.expire_all()
-    return db.session.scalars(sa.select(Notification).order_by(Notification.id.desc())).first()
+    return db.session.scalars(sa.select(Notification).where(Notification.channel == Channel.PUSH)  # not its fallback
+                              .order_by(Notification.id.desc())).first()
 
 
 def test_a_push_reaches_the_patients_browser_through_the_worker(run_worker, web_push, practitioner,

@@ -10,6 +10,7 @@ from app.services.errors import ValidationError
 from app.vocabulary import Channel, NotificationType
 from tests import factories
 from tests.conftest import csrf_token_from, log_in
+from tests.pages import field_error, one
 
 SETUP = "/account/two-factor/setup"
 
@@ -135,3 +136,25 @@ def test_an_unknown_type_or_channel_by_default_is_refused_and_nothing_saved(admi
     with pytest.raises(ValidationError):
         clinic_settings.save_settings(admin, require_staff_two_factor=True, default_channels=grid)
     assert clinic_settings.current_settings().require_staff_two_factor is False
+
+
+def test_an_admin_chooses_the_order_to_fall_back_in(client_request, admin):
+    pages = client_request.login(admin)
+    factories.enrol_two_factor(admin)
+    page = pages.get("/admin/settings")
+    assert one(page, "#fallback_order option[selected]")["value"] == "push,sms,email"
+    pages.post("/admin/settings", data={"fallback_order": "email,sms,push"})
+    assert clinic_settings.fallback_order() == (Channel.EMAIL, Channel.SMS, Channel.PUSH)
+    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == AuditAction.CLINIC_SETTINGS_CHANGED)
+                               ).one()
+    assert "fallback=email,sms,push" in event.detail
+
+
+@pytest.mark.parametrize("order", ["email,sms", "sms,sms,email", "fax,sms,email", "in_app,sms,email"])
+def test_an_order_not_offered_is_refused_at_its_field_and_nothing_saved(client_request, admin, order):
+    pages = client_request.login(admin)
+    factories.enrol_two_factor(admin)
+    pages.get("/admin/settings")
+    page = pages.post("/admin/settings", data={"fallback_order": order}, expected_status=422)
+    assert field_error(page, "fallback_order") == "Choose one of the orders offered"
+    assert clinic_settings.current_settings().updated_at is None

@@ -391,3 +391,11 @@ def test_by_preferences_the_preview_shows_the_channels_the_send_then_uses(staff,
     sent = [(n.channel.label, n.status_reason if n.status is Status.SUPPRESSED else None)
             for n in factories.notifications()]
     assert shown == sent and shown[0] == ("In-app", None)
+
+
+def test_the_preview_shows_where_a_channel_that_cannot_reach_the_patient_falls_back(staff, practitioner):
+    patient = factories.create_patient(practitioner=practitioner, phone="+919800000311", preferred_channels=["push"])
+    page = preview(staff, patient_id=str(patient.id), channels=["in_app", "push"])
+    assert texts(page, "article h3") == ["In-app", "Push", "SMS"]
+    assert text(one(page, ".preview-sms [data-fallback]")) == (
+        "Push cannot reach the patient: no push device; this goes instead.")

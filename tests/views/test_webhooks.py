@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Notification, NotificationEvent, User
 from app.models.status import Status
+from app.vocabulary import Channel
 from tests import factories
 
 STATUS_URL = "http://localhost/webhooks/twilio/status"
@@ -150,8 +151,8 @@ def test_stop_opts_the_patient_out_of_sms(client, twilio, patient, word):
 
 def test_after_stop_new_sms_are_suppressed(client, twilio, practitioner, patient):
     post_twilio(client, twilio, INBOUND_URL, From=patient.phone, Body="STOP")
-    [item] = factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"]).items
-    assert (item.status, item.reason) == (Status.SUPPRESSED, "opted out of SMS")
+    [item, *_fallback] = factories.create_send(sender=practitioner, recipients=[patient], channels=["sms"]).items
+    assert (item.channel, item.status, item.reason) == (Channel.SMS, Status.SUPPRESSED, "opted out of SMS")
 
 
 def test_start_opts_the_patient_back_in(client, twilio, patient):
