@@ -39,6 +39,14 @@ def _hours(value: str) -> tuple[float, ...]:
     return hours
 
 
+def _window_hours(value: str) -> float:
+    """How far ahead medication reminders are written: more than the hour between refills."""
+    hours = float(value)
+    if not 2 <= hours <= 24 * 30:
+        raise ValueError(f"the medication reminder window is 2 to 720 hours, not {value!r}")
+    return hours
+
+
 # name -> (default as the environment would spell it, parser)
 _SETTINGS: dict[str, tuple[str, Any]] = {
     "SECRET_KEY": ("", str),
@@ -115,6 +123,7 @@ _SETTINGS: dict[str, tuple[str, Any]] = {
     "MAX_RECIPIENTS": ("10000", int),
     "APPOINTMENT_REMINDER_HOURS": ("24,2", _hours),
     "UNSUBSCRIBE_LINK_DAYS": ("90", int),
+    "MEDICATION_REMINDER_WINDOW_HOURS": ("48", _window_hours),
 }
 
 

@@ -1,5 +1,5 @@
 """The fixed vocabularies of the product: roles, channels, notification types, priorities,
-appointment and treatment plan statuses.
+appointment, treatment plan and medication course statuses.
 
 Each is defined once here; forms, queries, templates and the API use these members, never
 string literals of their own. The module sits outside `app.models` and imports nothing of the
@@ -154,3 +154,13 @@ class ApiScope(Vocabulary):
     READ = "read"  # read notifications and delivery and queue stats
     APPOINTMENTS = "appointments"
     PATIENTS = "patients"
+
+
+class MedicationCourseStatus(Vocabulary):
+    ACTIVE = "active"
+    STOPPED = "stopped"  # by its practitioner, before its end date
+    ENDED = "ended"  # its end date has passed; never stored, read from the dates
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()

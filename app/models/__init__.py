@@ -6,6 +6,7 @@ from app.models.audit_event import AuditEvent
 from app.models.clinic_settings import ClinicSettings
 from app.models.early_receipt import EarlyReceipt
 from app.models.login_session import LoginSession
+from app.models.medication import MedicationCourse, MedicationDose
 from app.models.notification import Notification, NotificationEvent, NotificationGroup
 from app.models.template import Template
 from app.models.treatment_plan import TreatmentPhase, TreatmentPlan, TreatmentProgress
@@ -14,6 +15,7 @@ from app.models.webhook_receipt import WebhookReceipt
 
 __all__ = [
     "ApiIdempotencyKey", "ApiKey", "Appointment", "AuditEvent", "ClinicSettings", "Device", "EarlyReceipt",
-    "LoginSession", "Notification", "NotificationEvent", "NotificationGroup", "RecoveryCode", "Template",
+    "LoginSession", "MedicationCourse", "MedicationDose", "Notification", "NotificationEvent", "NotificationGroup",
+    "RecoveryCode", "Template",
     "TreatmentPhase", "TreatmentPlan", "TreatmentProgress", "User", "WebhookReceipt",
 ]

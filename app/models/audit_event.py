@@ -57,6 +57,10 @@ class AuditAction(Vocabulary):
     TREATMENT_PLAN_CREATED = "treatment_plan_created"
     TREATMENT_PLAN_CLOSED = "treatment_plan_closed"
     TREATMENT_PROGRESS_RECORDED = "treatment_progress_recorded"
+    MEDICATION_PRESCRIBED = "medication_prescribed"
+    MEDICATION_CHANGED = "medication_changed"
+    MEDICATION_STOPPED = "medication_stopped"
+    MEDICATION_TAKEN = "medication_taken"
     # For the clinic systems' JSON API and its keys.
     API_KEY_CREATED = "api_key_created"
     API_KEY_REVOKED = "api_key_revoked"
@@ -105,6 +109,10 @@ _LABELS = {
     AuditAction.TREATMENT_PLAN_CREATED: "Treatment plan created",
     AuditAction.TREATMENT_PLAN_CLOSED: "Treatment plan completed or stopped",
     AuditAction.TREATMENT_PROGRESS_RECORDED: "Treatment progress recorded",
+    AuditAction.MEDICATION_PRESCRIBED: "Medication course prescribed",
+    AuditAction.MEDICATION_CHANGED: "Medication course changed",
+    AuditAction.MEDICATION_STOPPED: "Medication course stopped",
+    AuditAction.MEDICATION_TAKEN: "Medication dose taken",
     AuditAction.API_KEY_CREATED: "API key created",
     AuditAction.API_KEY_REVOKED: "API key revoked",
     AuditAction.API_KEY_USED: "API key used",

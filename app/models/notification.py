@@ -73,6 +73,8 @@ class NotificationGroup(Model):
     # template's key, or the free text's body (its title is `title`). Both None before 0020.
     template_key: Mapped[NotificationType | None] = mapped_column(enum_type(NotificationType))
     body: Mapped[str | None] = mapped_column(sa.Text)
+    # A reminder of a dose of a medication course.
+    medication_course_id: Mapped[int | None] = mapped_column(sa.ForeignKey("medication_courses.id"), index=True)
 
     sender: Mapped[User | None] = relationship()
     notifications: Mapped[list[Notification]] = relationship(back_populates="group")

@@ -7,8 +7,9 @@ the database driver or date arithmetic (which is where a 500 or a traceback came
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 # Ids are INTEGER columns, 32-bit in PostgreSQL: no row has a larger one, and comparing a column
 # with a larger number fails there ("integer out of range"). A bigger id in a URL, a form or a
@@ -23,12 +24,14 @@ DAY_OUT_OF_RANGE = f"Enter a date between {FIRST_DAY.year} and {LAST_DAY.year}"
 NOT_A_MOMENT = "Give the time as ISO 8601 with an offset, like 2026-12-01T09:30:00+05:30"
 NO_OFFSET = "Include the time zone offset, like +05:30"
 CONTROL_CHARACTERS = "Remove the control characters from this field"
+NOT_A_TIME_OF_DAY = "Give a time of day as HH:MM on the 24-hour clock, like 08:00 or 20:30"
 NOT_AN_ID = f"An id is a whole number from 1 to {MAX_ID} in the digits 0 to 9"
 
 # Categories no stored text may hold: control characters (C0, DEL and C1: NUL, terminal escape
 # sequences) and lone surrogates, which cannot be encoded at all.
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cs"})
 _LINE_BREAKS = frozenset("\n\r\t")
+_TIME_OF_DAY = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
 
 def as_id(value: object) -> int | None:
@@ -90,6 +93,18 @@ def parse_wall_clock(raw: str | datetime) -> datetime:
     if not plausible_day(when.date()):
         raise ValueError(DAY_OUT_OF_RANGE)
     return when
+
+
+def parse_time_of_day(raw: object) -> time:
+    """The wall-clock time of day `raw` names ("8:00", "20:30"), to the minute.
+
+    Raises:
+        ValueError: with words for whoever typed it ("8 am", "25:00", "08:00:30").
+    """
+    match = _TIME_OF_DAY.fullmatch(raw.strip()) if isinstance(raw, str) and raw.isascii() else None
+    if match is None:
+        raise ValueError(NOT_A_TIME_OF_DAY)
+    return time(int(match[1]), int(match[2]))
 
 
 def has_control_characters(text: str, *, multiline: bool = False) -> bool:

@@ -141,11 +141,13 @@ def write_send(
     now: datetime,
     fingerprint: str | None = None,
     appointment_id: int | None = None,
+    medication_course_id: int | None = None,
 ) -> WrittenSend:
     """Validate and write a send in the caller's transaction, committing nothing.
 
-    A clinic record and the notifications it causes (an appointment and its reminders) are
-    then one commit: both are written or neither. Enqueue with `enqueue_written` once committed.
+    A clinic record and the notifications it causes (an appointment and its reminders, a
+    medication course and its doses' reminders) are then one commit: both are written or
+    neither. Enqueue with `enqueue_written` once committed.
 
     Raises:
         ValidationError: bad input, field by field; nothing was written.
@@ -166,6 +168,7 @@ def write_send(
         appointment_id=appointment_id,
         template_key=checked.template_key,
         body=checked.free_text.body if checked.free_text is not None else None,
+        medication_course_id=medication_course_id,
     )
     db.session.add(group)
     db.session.flush()

@@ -8,8 +8,9 @@ restart therefore loses nothing that waits, and nothing goes early: a time withi
 counts as due only once that second is over (times are rounded up to the second).
 
 Every worker process runs a `SchedulerThread`; the one holding a Redis lock schedules, and
-sweeps for lost work (`app.services.sweeper`) every SWEEP_INTERVAL_SECONDS, forgetting then what
-is past its retention (webhook receipts, early receipts, old sign-ins). The holder renews
+sweeps for lost work (`app.services.sweeper`) every SWEEP_INTERVAL_SECONDS, writing then the
+medication reminders that have come within their window (`medication.top_up_reminders`) and
+forgetting what is past its retention (webhook receipts, early receipts, old sign-ins). The holder renews
 the lock every second; if it dies, the lock lapses within SCHEDULER_LOCK_SECONDS and another
 worker takes over at its next try. A holder stalled past the lock may overlap its successor
 for a moment, which does no harm: a grant is a compare-and-set, and a job delivers only the
@@ -41,7 +42,7 @@ from redis.lock import Lock
 from app.clock import utcnow
 from app.extensions import db, get_redis
 from app.models.notification import Notification
-from app.services import lease
+from app.services import lease, medication
 from app.services.database_outage import is_outage
 from app.services.enqueueing import DeliveryJob, enqueue_jobs
 from app.services.provider_events import forget_early_receipts
@@ -134,6 +135,7 @@ class SchedulerThread(threading.Thread):
             if time.monotonic() >= self._next_sweep:
                 settled = time.monotonic() - self._database_back_at >= current_app.config["LEASE_SECONDS"]
                 sweep(recover_lapsed=settled)
+                medication.top_up_reminders()
                 forget_expired_receipts()
                 forget_early_receipts()
                 forget_old_sessions()

@@ -52,3 +52,15 @@ def in_zone(local: datetime, zone: tzinfo) -> datetime:
             raise ValueError(f"does not exist in {zone} (the clocks go forward over it)")
         raise ValueError(f"happens twice in {zone} (the clocks go back over it)")
     return first.astimezone(UTC)
+
+
+def recurring_moment(local: datetime, zone: tzinfo) -> datetime:
+    """The UTC moment a recurring wall-clock time (a daily dose at 08:00) names in `zone` on
+    its day, even across a change of the clocks, where nobody is there to ask.
+
+    A time the clocks skip (02:30 when they go from 02:00 to 03:00) goes the gap's length
+    later, at 03:30 on the new clock: as late after the change as it would have been without it.
+    A time that happens twice (01:30 when they go back from 02:00 to 01:00) goes at its first
+    occurrence: the earlier one, never twice. (Python's fold=0 reading gives both.)
+    """
+    return local.replace(tzinfo=zone, fold=0).astimezone(UTC)

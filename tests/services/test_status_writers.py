@@ -25,7 +25,7 @@ from tests import factories
 APP = Path(__file__).resolve().parents[2] / "app"
 THE_WRITER = "app/services/transitions.py"
 UPDATE_SET = re.compile(r"^\s*UPDATE\s+\"?notifications\"?\s+SET\s+(?P<set>.*?)\s+WHERE\b", re.I | re.S)
-OWN_STATUSES = ("appointment", "plan")  # records whose `status` is not a notification's
+OWN_STATUSES = ("appointment", "plan", "course")  # records whose `status` is not a notification's
 SETS_STATUS = re.compile(r"(^|,)\s*\"?status\"?\s*=")
 
 
@@ -120,8 +120,8 @@ def writes_outside_transitions(source: str) -> list[str]:
             found.append(f"{node.lineno}: Notification.__table__ (a Core statement on notifications)")
         elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            # An appointment's and a treatment plan's status are their own (app/services/appointments.py,
-            # app/services/treatment_plans.py), not a notification's.
+            # An appointment's, a treatment plan's and a medication course's status are their own
+            # (app/services/appointments.py, treatment_plans.py, medication.py), not a notification's.
             found.extend(f"{node.lineno}: .status assigned" for t in targets
                          if isinstance(t, ast.Attribute) and t.attr == "status"
                          and not any(own in ast.unparse(t.value) for own in OWN_STATUSES))
