@@ -23,6 +23,7 @@ ROLES_FOR_BLUEPRINT: dict[str, tuple[str, ...]] = {
     "dashboard": STAFF,
     "appointments": STAFF,
     "treatment_plans": STAFF,
+    "medication": STAFF,
     "admin": ("admin",),
     "ws": ("patient",),
     "api": (),  # API keys only: no signed-in role reaches it with its session

@@ -19,6 +19,7 @@ def register_views(app: Flask) -> None:
         filters,
         home,
         inbox,
+        medication,
         security_headers,
         treatment_plans,
         two_factor,
@@ -35,6 +36,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(appointments.bp)
     app.register_blueprint(treatment_plans.bp)
+    app.register_blueprint(medication.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(unsubscribe.bp)
     app.register_blueprint(api.bp)

@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from app.extensions import db
 from app.forms.appointments import TREATMENTS, AppointmentTimeForm, BookingForm, OutcomeForm
 from app.models.user import User
-from app.services import appointments, treatment_plans
+from app.services import appointments, medication, treatment_plans
 from app.services.access import visible_patients
 from app.services.errors import Conflict, ValidationError
 from app.services.input_rules import as_id, plausible_day
@@ -25,16 +25,19 @@ bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 @bp.get("")
 @staff_required
 def day():
-    """One day of appointments (today unless asked), or every appointment of one patient."""
+    """One day of appointments (today unless asked), or one patient's appointments, treatment
+    plan and medication courses."""
     zone = current_user.zone
     patient_id = as_id(request.args.get("patient"))
     if patient_id is not None:
         patient = db.session.scalar(visible_patients(current_user).where(User.id == patient_id))
         listed = appointments.of_patient(current_user, patient_id) if patient else []
         plans = treatment_plans.plans_of(current_user, patient_id) if patient else []
+        courses = medication.of_patient(current_user, patient_id) if patient else []
         return render_template(
             "appointments/patient.html", patient=patient, appointments=listed, plans=plans,
             entries=treatment_plans.progress_of(plans[0]) if plans else [], today=datetime.now(zone).date(),
+            courses=[(course, medication.status_of(course)) for course in courses],
         )
     shown = _day_asked() or datetime.now(zone).date()
     return render_template(
@@ -49,7 +52,7 @@ def new():
     """Book an appointment: the patient gets a confirmation now and reminders before it."""
     form = BookingForm()
     general_errors: list[str] = []
-    form.patient_id.choices = _patient_choices()
+    form.patient_id.choices = patient_choices()
     if request.method == "GET" and (patient_id := as_id(request.args.get("patient"))) is not None:
         form.patient_id.data = str(patient_id)
     if request.method == "POST":
@@ -137,7 +140,8 @@ def _day_asked() -> date | None:
     return asked if plausible_day(asked) else None
 
 
-def _patient_choices() -> list[SelectChoice]:
+def patient_choices() -> list[SelectChoice]:
+    """The staff member's active patients to choose from (a booking's, a prescription's)."""
     patients = db.session.scalars(
         visible_patients(current_user).where(User.active.is_(True)).order_by(User.name, User.id)
     )

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.services import devices
+from app.services import devices, medication
 from app.services import inbox as inbox_service
 from app.services.access import visible_notification
 from app.services.errors import ValidationError
@@ -34,7 +34,16 @@ def index():
 @patient_required
 def show(public_id: str):
     """One notification, in full."""
-    return render_template("inbox/show.html", item=visible_notification(current_user, public_id))
+    item = visible_notification(current_user, public_id)
+    return render_template("inbox/show.html", item=item, dose=medication.dose_of(item))
+
+
+@bp.post("/<public_id>/taken")
+@patient_required
+def mark_taken(public_id: str):
+    """The patient took the dose this medication reminder is about (saying it twice changes nothing)."""
+    medication.mark_taken(current_user, public_id)
+    return redirect(url_for("inbox.show", public_id=public_id))
 
 
 @bp.post("/<public_id>/read")

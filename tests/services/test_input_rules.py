@@ -1,6 +1,6 @@
 """The one place that bounds typed ids, days, moments and text."""
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 
@@ -9,6 +9,7 @@ from app.services.input_rules import (
     as_id,
     has_control_characters,
     parse_moment,
+    parse_time_of_day,
     plausible_day,
 )
 
@@ -60,3 +61,15 @@ def test_names_in_any_script_have_no_control_characters(text):
 def test_a_message_may_break_lines_and_use_tabs_but_nothing_else():
     assert not has_control_characters("Morning:\tTriphala\r\nEvening", multiline=True)
     assert has_control_characters("Morning\x1b[31m", multiline=True)
+
+
+@pytest.mark.parametrize("raw, expected", [("08:00", time(8)), ("8:05", time(8, 5)), (" 23:59 ", time(23, 59)),
+                                           ("00:00", time(0))])
+def test_a_time_of_day_is_read_to_the_minute_on_the_24_hour_clock(raw, expected):
+    assert parse_time_of_day(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["24:00", "8 am", "08:00:30", "08.00", "０８:００", "", None, 800])
+def test_a_time_of_day_that_cannot_be_one_is_refused_in_words(raw):
+    with pytest.raises(ValueError, match="HH:MM on the 24-hour clock"):
+        parse_time_of_day(raw)

@@ -196,13 +196,15 @@ def test_stopping_cancels_every_reminder_not_yet_sent(practitioner, patient):
 
 
 def test_a_reminder_whose_job_is_already_on_redis_never_goes_out_once_the_course_is_stopped(
-        practitioner, patient, run_worker):
+        practitioner, patient, run_worker, fake_fcm, use_fake):
+    use_fake(fake_fcm)
     course = prescribe(practitioner, patient)
     enqueue_due(now=DEC_2_EVENING)  # the first dose's jobs are on Redis
     assert all(n.job_id for n in reminders(course) if n.scheduled_at == DEC_2_EVENING)
     medication.stop(practitioner, course.public_id, now=NOW)
     run_worker()
     assert {n.status for n in reminders(course)} == {Status.CANCELLED}
+    assert fake_fcm.received == []
 
 
 def test_a_reminder_a_worker_claimed_first_is_reported_as_already_on_its_way(practitioner, patient):
@@ -356,3 +358,20 @@ def test_the_scheduler_tops_running_courses_up_when_it_sweeps(app, practitioner,
     db.session.expire_all()
     assert course.reminders_through > utcnow() + timedelta(hours=47)
     assert len(live_doses(course)) == len(set(live_doses(course))) >= 6
+
+
+def test_reminders_go_through_the_worker_by_push_and_to_the_inbox_where_the_patient_takes_them(
+        practitioner, patient, run_worker, fake_fcm, use_fake):
+    from app.clock import utcnow
+
+    use_fake(fake_fcm)
+    now = utcnow()
+    start = now.astimezone(patient.zone).date()
+    course = prescribe(practitioner, patient, now=now, start_date=start.isoformat(),
+                       end_date=(start + timedelta(days=10)).isoformat())
+    run_worker(scheduled=True)  # as if every dose's time had come
+    assert [m["token"] for m in fake_fcm.received] == [f"device-{patient.id}-0"] * 4
+    inbox = sorted((n for n in reminders(course) if n.channel is Channel.IN_APP), key=lambda n: n.scheduled_at)
+    assert {n.status for n in inbox} == {Status.DELIVERED}
+    medication.mark_taken(patient, inbox[0].public_id)
+    assert medication.adherence(course, now + timedelta(days=2)).summary == "1 of 4 taken (25%)"
