@@ -15,18 +15,21 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    IntegerField,
     PasswordField,
     SelectField,
     StringField,
     TelField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from app.forms.channel_grid import ChannelGridForm
 from app.forms.compose import MultiCheckboxField
 from app.forms.rules import id_or_name, plausible_date, printable
 from app.models.audit_event import AuditAction
+from app.models.clinic_settings import SMS_SEGMENT_LIMIT_MAX
 from app.models.notification import EventKind
 from app.models.status import Status
 from app.models.user import User
@@ -192,6 +195,12 @@ class ClinicSettingsForm(ChannelGridForm):
                  for order in FALLBACK_ORDERS],
         validate_choice=False,  # the service names a wrong one
     )
+    sms_segment_limit = IntegerField(
+        "Most SMS segments one message may cost", validators=[Optional(), NumberRange(1, SMS_SEGMENT_LIMIT_MAX)],
+        description=f"From 1 to {SMS_SEGMENT_LIMIT_MAX}. A segment is 160 characters (153 each when split), or 70 "
+        "(67) when the text has characters such as Hindi's. An SMS template whose fixed text alone costs more "
+        "is refused when it is saved.",
+    )
 
     def fallback(self) -> list[str] | None:
         """The order chosen, channel by channel (None: none given, leave it as it is)."""
@@ -211,3 +220,11 @@ class NewApiKeyForm(FlaskForm):
                        description="The system that will use it, like “Front desk records”")
     scopes = MultiCheckboxField("Scopes", choices=[SelectChoice(s.value, f"{s.value}: {API_SCOPE_HINTS[s]}")
                                                    for s in ApiScope])
+
+
+class TemplateForm(FlaskForm):
+    """A template's text; the template service checks it (and its length) when it is saved."""
+
+    subject = StringField("Subject")
+    # Browsers send a textarea's line breaks as CRLF; sends and SMS counts expect LF.
+    body = TextAreaField("Text", filters=[lambda text: text.replace("\r\n", "\n") if text else text])

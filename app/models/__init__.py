@@ -8,7 +8,7 @@ from app.models.early_receipt import EarlyReceipt
 from app.models.login_session import LoginSession
 from app.models.medication import MedicationCourse, MedicationDose
 from app.models.notification import Notification, NotificationEvent, NotificationGroup
-from app.models.template import Template
+from app.models.template import Template, TemplateVersion
 from app.models.treatment_plan import TreatmentPhase, TreatmentPlan, TreatmentProgress
 from app.models.user import Device, RecoveryCode, User
 from app.models.webhook_receipt import WebhookReceipt
@@ -16,6 +16,6 @@ from app.models.webhook_receipt import WebhookReceipt
 __all__ = [
     "ApiIdempotencyKey", "ApiKey", "Appointment", "AuditEvent", "ClinicSettings", "Device", "EarlyReceipt",
     "LoginSession", "MedicationCourse", "MedicationDose", "Notification", "NotificationEvent", "NotificationGroup",
-    "RecoveryCode", "Template",
-    "TreatmentPhase", "TreatmentPlan", "TreatmentProgress", "User", "WebhookReceipt",
+    "RecoveryCode", "Template", "TemplateVersion", "TreatmentPhase", "TreatmentPlan", "TreatmentProgress", "User",
+    "WebhookReceipt",
 ]

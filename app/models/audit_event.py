@@ -49,6 +49,8 @@ class AuditAction(Vocabulary):
     SMS_OPTED_IN = "sms_opted_in"
     EMAIL_OPTED_OUT = "email_opted_out"
     TEMPLATES_INSTALLED = "templates_installed"
+    TEMPLATE_CHANGED = "template_changed"
+    TEMPLATE_RESTORED = "template_restored"
     CLINIC_SETTINGS_CHANGED = "clinic_settings_changed"
     APPOINTMENT_BOOKED = "appointment_booked"
     APPOINTMENT_RESCHEDULED = "appointment_rescheduled"
@@ -101,6 +103,8 @@ _LABELS = {
     AuditAction.SMS_OPTED_IN: "Opted in to SMS again",
     AuditAction.EMAIL_OPTED_OUT: "Opted out of email",
     AuditAction.TEMPLATES_INSTALLED: "Templates installed",
+    AuditAction.TEMPLATE_CHANGED: "Template edited",
+    AuditAction.TEMPLATE_RESTORED: "Template version restored",
     AuditAction.CLINIC_SETTINGS_CHANGED: "Clinic settings changed",
     AuditAction.APPOINTMENT_BOOKED: "Appointment booked",
     AuditAction.APPOINTMENT_RESCHEDULED: "Appointment rescheduled",

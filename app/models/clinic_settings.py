@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import Model
 from app.models.types import UTCDateTime
 
+DEFAULT_SMS_SEGMENT_LIMIT = 3
+SMS_SEGMENT_LIMIT_MAX = 10  # Twilio's own limit: 1,600 characters
+
 
 class ClinicSettings(Model):
     """One row (id 1), written the first time an admin saves the settings page."""
@@ -26,5 +29,9 @@ class ClinicSettings(Model):
     # Where a message goes when its channel cannot reach the patient (["push", "sms", "email"]);
     # None: that default.
     fallback_order: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    # The most SMS segments one message may cost: a template whose fixed text alone is longer
+    # is refused when it is saved.
+    sms_segment_limit: Mapped[int] = mapped_column(default=DEFAULT_SMS_SEGMENT_LIMIT,
+                                                   server_default=str(DEFAULT_SMS_SEGMENT_LIMIT))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from app.clock import utcnow
 from app.extensions import db
 from app.models.audit_event import AuditAction
-from app.models.clinic_settings import ClinicSettings
+from app.models.clinic_settings import DEFAULT_SMS_SEGMENT_LIMIT, ClinicSettings
 from app.models.user import User
 from app.services import audit
 from app.services.channel_choice import (
@@ -29,8 +29,9 @@ SETTINGS_ID = 1
 
 def current_settings() -> ClinicSettings:
     """The saved settings, or the defaults (not saved) while nobody has saved any."""
-    return db.session.get(ClinicSettings, SETTINGS_ID) or ClinicSettings(id=SETTINGS_ID,
-                                                                         require_staff_two_factor=False)
+    return db.session.get(ClinicSettings, SETTINGS_ID) or ClinicSettings(
+        id=SETTINGS_ID, require_staff_two_factor=False, sms_segment_limit=DEFAULT_SMS_SEGMENT_LIMIT
+    )
 
 
 DEFAULT_FALLBACK_ORDER = (Channel.PUSH, Channel.SMS, Channel.EMAIL)
@@ -57,13 +58,14 @@ def channel_defaults() -> ClinicDefaults:
 
 def save_settings(admin: User, *, require_staff_two_factor: bool,
                   default_channels: Mapping[str, Sequence[str]] | None = None,
-                  fallback: Sequence[str] | None = None) -> ClinicSettings:
+                  fallback: Sequence[str] | None = None, sms_segment_limit: int | None = None) -> ClinicSettings:
     """Save the settings page, recording which admin changed it, when, and which types' default
     channels changed.
 
     `default_channels` (type -> channels besides the inbox) replaces the defaults of the types it
     names; None leaves them all as they are. `fallback` is the order of channels to fall back
-    on, one of FALLBACK_ORDERS; None leaves it as it is.
+    on, one of FALLBACK_ORDERS; None leaves it as it is. `sms_segment_limit` None keeps the limit; a lower
+    one does not touch templates already saved: it applies to the next template saved.
 
     Raises:
         ValidationError: an unknown type or channel; nothing was saved.
@@ -80,12 +82,16 @@ def save_settings(admin: User, *, require_staff_two_factor: bool,
                                 for kind in CHOOSABLE_TYPES} | wanted
         if order is not None:
             row.fallback_order = [c.value for c in order]
+        new_limit = sms_segment_limit if sms_segment_limit not in (None, row.sms_segment_limit) else None
+        if new_limit is not None:
+            row.sms_segment_limit = new_limit
         row.updated_at = utcnow()
         row.updated_by_id = admin.id
         audit.record(AuditAction.CLINIC_SETTINGS_CHANGED, actor_id=admin.id,
                      detail={"require_staff_two_factor": require_staff_two_factor,
                              "fallback": [c.value for c in order] if order else None,
-                             "defaults": grid_tokens({kind: wanted[kind] for kind in changed})})
+                             "defaults": grid_tokens({kind: wanted[kind] for kind in changed}),
+                             "sms_segment_limit": new_limit})
         try:
             db.session.commit()
         except IntegrityError:  # another admin saved the very first row at the same moment

@@ -1,14 +1,16 @@
-"""The compose preview: each channel as the patient will see it, before anything is sent.
+"""Previews: the compose form's, each channel as the patient will see it before anything is sent,
+and the template editor's, one template with sample values as it is typed.
 
-It renders through the same channel choice and composer as a real send, so what the
-practitioner previews is what goes out; unlike a send it is lenient with a half-filled form,
-showing what it can and saying what is missing.
+The compose preview renders through the same channel choice and composer as a real send, so
+what the practitioner previews is what goes out; unlike a send it is lenient with a half-filled
+form, showing what it can and saying what is missing. The template preview makes the checks a
+save makes, and renders as a send would.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,8 +22,10 @@ from app.services.channel_choice import CHOOSABLE, CHOOSABLE_TYPES, ChannelChoic
 from app.services.clinic_settings import channel_defaults, fallback_order
 from app.services.composing import composer_for_content, template_context
 from app.services.fallback import why_unreachable
-from app.services.rendering import Composer, FreeText, Rendered, RenderError
+from app.services.rendering import Composer, FreeText, Rendered, RenderError, fit_to_channel, render_template_text
 from app.services.sms_text import SmsCost, sms_cost
+from app.services.template_checks import has_subject
+from app.services.templates import TemplateSlot, preview_samples, problems_of, starting_text
 from app.vocabulary import Channel, NotificationType, Role
 
 SAMPLE_PATIENT_NAME = "Patient name"
@@ -134,3 +138,33 @@ def _patient_for(sender: User, patient_id: int | None, recipient_group: str | No
                   channel_choices={kind.value: [c.value for c in CHOOSABLE] for kind in CHOOSABLE_TYPES},
                   phone="+910000000000", email="patient@example.org")
     return sample, True
+
+
+@dataclass(frozen=True)
+class TemplatePreview:
+    """A template being edited, rendered with its type's sample values, or what refuses it."""
+
+    channel: Channel
+    rendered: Rendered | None = None
+    problems: Mapping[str, str] = field(default_factory=dict)
+    sms: SmsCost | None = None
+
+
+def preview_template(slot: TemplateSlot, *, subject: str, body: str) -> TemplatePreview:
+    """What the patient would see, with the checks a save makes, so a refusal shows as it is typed."""
+    if not has_subject(slot.channel):
+        subject = starting_text(slot)[0]
+    problems = problems_of(slot, subject=subject, body=body)
+    if problems:
+        return TemplatePreview(slot.channel, problems=problems)
+    samples = preview_samples(slot.type)
+    try:
+        rendered = fit_to_channel(
+            slot.channel,
+            Rendered(render_template_text(subject, samples), render_template_text(body, samples)),
+            samples["clinic"],
+        )
+    except RenderError as exc:
+        return TemplatePreview(slot.channel, problems={"body": str(exc)})
+    return TemplatePreview(slot.channel, rendered=rendered,
+                           sms=sms_cost(rendered.body) if slot.channel is Channel.SMS else None)

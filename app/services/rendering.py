@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateError, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateError, UndefinedError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 
-from app.services.template_fields import missing_value_message
+from app.services.template_fields import RECIPIENT_FIELDS, missing_value_message
 from app.vocabulary import Channel, NotificationType
 
 SMS_MAX_CHARS = 1600  # Twilio's limit for one message (up to 10 segments)
@@ -60,6 +60,18 @@ _text_env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=
 @lru_cache(maxsize=512)
 def _compile(source: str) -> Template:
     return _text_env.from_string(source)
+
+
+def parse_template_text(source: str) -> nodes.Template:
+    """The syntax tree of a template as sends will compile it, for checking it before it is saved.
+
+    Compiled as well as parsed: an unknown filter or test is found only when compiling.
+
+    Raises:
+        jinja2.TemplateSyntaxError: with the line (`lineno`) and what is wrong (`message`).
+    """
+    _compile(source)
+    return _text_env.parse(source)
 
 
 def render_template_text(source: str, context: Mapping[str, Any]) -> str:
@@ -187,4 +199,4 @@ def recipient_context(
     }
 
 
-RESERVED_DATA_KEYS = frozenset({"patient_name", "practitioner_name", "clinic", "inbox_url"})
+RESERVED_DATA_KEYS = frozenset(field.name for field in RECIPIENT_FIELDS)

@@ -1,4 +1,4 @@
-"""The admin area: delivery log, stats, queues, users, clinic settings, audit log, dev outbox."""
+"""The admin area: delivery log, stats, queues, users, clinic settings, templates, audit log, dev outbox."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from app.clock import utcnow
 from app.extensions import get_redis
 from app.forms.admin import (
     COMMON_TIMEZONES,
+    LANGUAGE_NAMES,
     AssignPractitionerForm,
     AuditFilterForm,
     ClinicSettingsForm,
@@ -30,6 +31,7 @@ from app.forms.admin import (
     NewApiKeyForm,
     NewUserForm,
     StatsRangeForm,
+    TemplateForm,
     UserFilterForm,
     chosen_id,
     offer_practitioners,
@@ -39,9 +41,12 @@ from app.services import api_keys, audit, clinic_settings, queue_health, two_fac
 from app.services import delivery_log as log_service
 from app.services import dev_outbox as dev_outbox_service
 from app.services import stats as stats_service
+from app.services import templates as template_service
 from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.input_rules import as_id
+from app.services.preview import preview_template
 from app.services.query_filters import patient_searched
+from app.services.template_checks import has_subject, subject_label, variables_for
 from app.views.access import admin_required
 from app.views.filters import viewer_zone
 from app.views.form_errors import show_errors
@@ -260,8 +265,8 @@ def user_reset_two_factor(user_id: int):
 @bp.route("/settings", methods=["GET", "POST"])
 @admin_required
 def settings():
-    """The clinic's settings: whether staff must use two-factor sign-in, and the channels each
-    type goes on for patients who have not chosen."""
+    """The clinic's settings: whether staff must use two-factor sign-in, the channels each type
+    goes on for patients who have not chosen, and the SMS segment limit templates must fit."""
     saved = clinic_settings.current_settings()
     form = ClinicSettingsForm(obj=saved)
     problems: list[str] = []
@@ -272,7 +277,7 @@ def settings():
         try:
             clinic_settings.save_settings(current_user, require_staff_two_factor=form.require_staff_two_factor.data,
                                           default_channels=form.grid(),
-                                          fallback=form.fallback())
+                                          fallback=form.fallback(), sms_segment_limit=form.sms_segment_limit.data)
         except ValidationError as error:
             problems = show_errors(form, error.errors)
         else:
@@ -319,6 +324,76 @@ def api_key_revoke(key_id: int):
     else:
         flash(f"The key “{key.name}” is revoked: requests with it are refused from now on.", "info")
     return redirect(url_for("admin.api_key_list"))
+
+
+# --- templates --------------------------------------------------------------------------------
+
+TEMPLATE_URL = "/templates/<type_key>/<channel>/<locale>"
+
+
+@bp.get("/templates")
+@admin_required
+def message_templates():
+    """Every type x channel x language, saying which the clinic has no template for."""
+    return render_template("admin/templates.html", slots=template_service.every_slot(),
+                           language_names=LANGUAGE_NAMES)
+
+
+@bp.route(TEMPLATE_URL, methods=["GET", "POST"])
+@admin_required
+def template_edit(type_key: str, channel: str, locale: str):
+    """Edit one template beside its type's variables and a live preview; its earlier versions below."""
+    slot = template_service.slot_for(type_key, channel, locale)
+    subject, body = template_service.starting_text(slot)
+    form = TemplateForm(subject=subject, body=body)
+    if form.validate_on_submit():
+        try:
+            template_service.save_template(current_user, slot, subject=form.subject.data or "",
+                                           body=form.body.data or "")
+        except ValidationError as exc:
+            show_errors(form, exc.errors)
+        except Conflict as exc:
+            flash(exc.message, "error")
+        else:
+            flash("Saved. Notifications written from now on use it.", "info")
+            return redirect(url_for("admin.template_edit", type_key=type_key, channel=channel, locale=locale))
+    return _template_page(slot, form), 422 if form.errors else 200
+
+
+@bp.post(TEMPLATE_URL + "/preview")
+@admin_required
+def template_preview(type_key: str, channel: str, locale: str):
+    """The template as typed, rendered with sample values, or what would refuse it (htmx)."""
+    slot = template_service.slot_for(type_key, channel, locale)
+    form = TemplateForm()
+    preview = preview_template(slot, subject=form.subject.data or "", body=form.body.data or "")
+    return render_template("partials/_template_preview.html", preview=preview)
+
+
+@bp.post(TEMPLATE_URL + "/versions/<int:version_id>/restore")
+@admin_required
+def template_restore(type_key: str, channel: str, locale: str, version_id: int):
+    """Put an earlier version back in use (as a new version)."""
+    slot = template_service.slot_for(type_key, channel, locale)
+    try:
+        template_service.restore_version(current_user, slot, version_id)
+    except ValidationError as exc:
+        flash(" ".join(exc.errors.values()), "error")
+    except Conflict as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Restored: it is in use again, as the newest version.", "info")
+    return redirect(url_for("admin.template_edit", type_key=type_key, channel=channel, locale=locale))
+
+
+def _template_page(slot: template_service.TemplateSlot, form: TemplateForm) -> str:
+    form.subject.label.text = subject_label(slot.channel)
+    return render_template(
+        "admin/template_edit.html", slot=slot, form=form, has_subject=has_subject(slot.channel),
+        variables=variables_for(slot.type), versions=template_service.versions_of(slot.template),
+        preview=preview_template(slot, subject=form.subject.data or "", body=form.body.data or ""),
+        segment_limit=clinic_settings.current_settings().sms_segment_limit, language_names=LANGUAGE_NAMES,
+    )
 
 
 # --- audit log --------------------------------------------------------------------------------

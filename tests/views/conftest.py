@@ -22,6 +22,10 @@ def samples(practitioner, patient, other_patient, run_worker) -> dict[str, objec
         "key_id": 1,
         "filename": "css/app.css",
         "token": "not-a-real-link",
+        "type_key": "appointment_reminder",
+        "channel": "sms",
+        "locale": "en",
+        "version_id": 1,
     }
 
 

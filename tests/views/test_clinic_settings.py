@@ -158,3 +158,20 @@ def test_an_order_not_offered_is_refused_at_its_field_and_nothing_saved(client_r
     page = pages.post("/admin/settings", data={"fallback_order": order}, expected_status=422)
     assert field_error(page, "fallback_order") == "Choose one of the orders offered"
     assert clinic_settings.current_settings().updated_at is None
+
+
+def test_an_admin_sets_the_sms_segment_limit(client_request, admin):
+    pages = client_request.login(admin)
+    page = pages.get("/admin/settings")
+    grid = {str(box["name"]): "y" for box in page.select(".channel-grid input[checked]")}
+    pages.post("/admin/settings", data=grid | {"sms_segment_limit": "2"})
+    assert clinic_settings.current_settings().sms_segment_limit == 2
+
+
+@pytest.mark.parametrize("limit", ["0", "11", "three"])
+def test_a_segment_limit_out_of_range_is_refused_and_nothing_changes(client_request, admin, limit):
+    pages = client_request.login(admin)
+    pages.get("/admin/settings")
+    page = pages.post("/admin/settings", data={"sms_segment_limit": limit}, expected_status=422)
+    assert field_error(page, "sms_segment_limit")
+    assert clinic_settings.current_settings().sms_segment_limit == 3
