@@ -37,7 +37,7 @@ from app.schemas.send import SendRequest
 from app.services import audit, lease
 from app.services.access import visible_patient
 from app.services.errors import Conflict, NotFound, ValidationError
-from app.services.outbox import WrittenSend, enqueue_written, write_send
+from app.services.outbox import WrittenSend, enqueue_written, notifications_made_for, write_send
 from app.services.transitions import change_status
 from app.vocabulary import AppointmentStatus, NotificationType, Role
 
@@ -198,12 +198,7 @@ def notifications_of(appointment: Appointment) -> list[Notification]:
 
 
 def _made_for(appointment: Appointment) -> sa.Select[Any]:
-    """The notifications of the sends made for `appointment`."""
-    return (
-        sa.select(Notification)
-        .join(NotificationGroup, NotificationGroup.id == Notification.group_id)
-        .where(NotificationGroup.appointment_id == appointment.id)
-    )
+    return notifications_made_for(NotificationGroup.appointment_id == appointment.id)
 
 
 # --- inside ---------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from app.schemas.send import SendRequest
 from app.services import audit, lease
 from app.services.access import visible_notification, visible_patient
 from app.services.errors import Conflict, NotFound, ValidationError
-from app.services.outbox import WrittenSend, enqueue_written, write_send
+from app.services.outbox import WrittenSend, enqueue_written, notifications_made_for, write_send
 from app.services.row_counts import changed_rows
 from app.services.send_times import recurring_moment
 from app.services.transitions import change_status
@@ -292,11 +292,7 @@ def notifications_of(course: MedicationCourse) -> list[Notification]:
 
 
 def _made_for(course: MedicationCourse) -> sa.Select[Any]:
-    return (
-        sa.select(Notification)
-        .join(NotificationGroup, NotificationGroup.id == Notification.group_id)
-        .where(NotificationGroup.medication_course_id == course.id)
-    )
+    return notifications_made_for(NotificationGroup.medication_course_id == course.id)
 
 
 # --- inside -----------------------------------------------------------------------------------

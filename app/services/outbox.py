@@ -200,6 +200,16 @@ def write_send(
     return WrittenSend(group.id, jobs + fallback_jobs)
 
 
+def notifications_made_for(made_for: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    """The notifications of the sends a clinic record made (`made_for` on NotificationGroup, such
+    as its appointment or medication course), for the record's page and for cancelling them."""
+    return (
+        sa.select(Notification)
+        .join(NotificationGroup, NotificationGroup.id == Notification.group_id)
+        .where(made_for)
+    )
+
+
 def enqueue_written(sends: Sequence[WrittenSend]) -> None:
     """Put committed sends' jobs on Redis (one pipeline); if Redis is away, the sweeper will."""
     jobs = [job for send in sends for job in send.jobs]

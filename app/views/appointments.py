@@ -17,6 +17,7 @@ from app.services.errors import Conflict, ValidationError
 from app.services.input_rules import as_id, plausible_day
 from app.views.access import staff_required
 from app.views.form_errors import show_errors
+from app.views.reminder_words import already_on_their_way
 from app.vocabulary import AppointmentStatus
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
@@ -105,7 +106,7 @@ def cancel(public_id: str):
     except Conflict as error:
         flash(error.message, "error")
     else:
-        flash("Cancelled. The patient has been told." + _on_their_way(change), "success")
+        flash("Cancelled. The patient has been told." + already_on_their_way(change), "success")
     return redirect(url_for("appointments.show", public_id=public_id))
 
 
@@ -149,11 +150,6 @@ def patient_choices() -> list[SelectChoice]:
 
 
 def _moved_sentence(change: appointments.AppointmentChange) -> str:
-    return "Moved. The patient has been told, and the reminders follow the new time." + _on_their_way(change)
+    return "Moved. The patient has been told, and the reminders follow the new time." + already_on_their_way(change)
 
-
-def _on_their_way(change: appointments.AppointmentChange) -> str:
-    if not change.reminders_already_sent:
-        return ""
-    return f" {change.reminders_already_sent} reminder(s) were already on their way and could not be stopped."
 

@@ -13,6 +13,7 @@ from app.services.input_rules import as_id
 from app.views.access import staff_required
 from app.views.appointments import patient_choices
 from app.views.form_errors import show_errors
+from app.views.reminder_words import already_on_their_way
 
 bp = Blueprint("medication", __name__, url_prefix="/medication")
 
@@ -75,7 +76,7 @@ def edit(public_id: str):
             flash(error.message, "error")
             return redirect(url_for("medication.show", public_id=public_id))
         else:
-            flash("Changed. The reminders not yet sent follow the change." + _on_their_way(change), "success")
+            flash("Changed. The reminders not yet sent follow the change." + already_on_their_way(change), "success")
             return redirect(url_for("medication.show", public_id=public_id))
     status = 422 if request.method == "POST" else 200
     return render_template("medication/edit.html", course=course, form=form, general_errors=general_errors), status
@@ -90,11 +91,6 @@ def stop(public_id: str):
     except Conflict as error:
         flash(error.message, "error")
     else:
-        flash("Stopped. No further reminders will be sent." + _on_their_way(change), "success")
+        flash("Stopped. No further reminders will be sent." + already_on_their_way(change), "success")
     return redirect(url_for("medication.show", public_id=public_id))
 
-
-def _on_their_way(change: medication.CourseChange) -> str:
-    if not change.reminders_already_sent:
-        return ""
-    return f" {change.reminders_already_sent} reminder(s) were already on their way and could not be stopped."
