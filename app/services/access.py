@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.extensions import db
 from app.models.notification import Notification, NotificationGroup
@@ -22,9 +23,8 @@ def visible_notifications(user: User) -> sa.Select:
     if user.role is Role.ADMIN:
         return stmt
     if user.role is Role.PRACTITIONER:
-        own_patients = sa.select(User.id).where(User.practitioner_id == user.id)
         return stmt.where(
-            sa.or_(Notification.sender_id == user.id, Notification.user_id.in_(own_patients))
+            sa.or_(Notification.sender_id == user.id, Notification.user_id.in_(_own_patient_ids(user)))
         )
     return stmt.where(
         Notification.user_id == user.id,
@@ -65,6 +65,20 @@ def visible_patient(user: User, patient_id: int) -> User:
     if patient is None:
         raise NotFound("No such patient")
     return patient
+
+
+def of_visible_patient(user: User, patient_id: InstrumentedAttribute[int]) -> sa.ColumnElement[bool]:
+    """Whether a clinic record of the patient `patient_id` (a medication course, a treatment plan)
+    is `user`'s to see: a practitioner's own patients', every one for an admin, none for a patient."""
+    if user.role is Role.ADMIN:
+        return sa.true()
+    if user.role is Role.PRACTITIONER:
+        return patient_id.in_(_own_patient_ids(user))
+    return sa.false()
+
+
+def _own_patient_ids(practitioner: User) -> sa.Select:
+    return sa.select(User.id).where(User.practitioner_id == practitioner.id)
 
 
 def visible_patients(user: User) -> sa.Select:

@@ -39,7 +39,7 @@ from app.schemas import read
 from app.schemas.medication import CourseDetails, Prescription
 from app.schemas.send import SendRequest
 from app.services import audit, lease
-from app.services.access import visible_notification, visible_patient
+from app.services.access import of_visible_patient, visible_notification, visible_patient
 from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.outbox import WrittenSend, enqueue_written, notifications_made_for, write_send
 from app.services.row_counts import changed_rows
@@ -242,13 +242,8 @@ def dose_of(notification: Notification) -> MedicationDose | None:
 
 def visible_courses(user: User) -> sa.Select[Any]:
     """The courses of a practitioner's own patients; every course for an admin; none for a patient."""
-    stmt = sa.select(MedicationCourse).options(selectinload(MedicationCourse.patient))
-    if user.role is Role.ADMIN:
-        return stmt
-    if user.role is Role.PRACTITIONER:
-        own_patients = sa.select(User.id).where(User.practitioner_id == user.id)
-        return stmt.where(MedicationCourse.patient_id.in_(own_patients))
-    return stmt.where(sa.false())
+    return (sa.select(MedicationCourse).options(selectinload(MedicationCourse.patient))
+            .where(of_visible_patient(user, MedicationCourse.patient_id)))
 
 
 def of_patient(user: User, patient_id: int) -> list[MedicationCourse]:

@@ -31,7 +31,7 @@ from app.schemas import read
 from app.schemas.send import SendRequest, TemplateValues
 from app.schemas.treatment_plan import PlanRequest, ProgressRequest
 from app.services import audit
-from app.services.access import visible_patient
+from app.services.access import of_visible_patient, visible_patient
 from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.outbox import enqueue_written, write_send
 from app.vocabulary import NotificationType, Role, TreatmentPlanStatus
@@ -171,13 +171,8 @@ def update_values(plan: TreatmentPlan, phase: TreatmentPhase, request: ProgressR
 
 def visible_plans(user: User) -> sa.Select[Any]:
     """Plans of a practitioner's own patients; every plan for an admin; none for a patient."""
-    stmt = sa.select(TreatmentPlan).options(selectinload(TreatmentPlan.phases), selectinload(TreatmentPlan.patient))
-    if user.role is Role.ADMIN:
-        return stmt
-    if user.role is Role.PRACTITIONER:
-        own_patients = sa.select(User.id).where(User.practitioner_id == user.id)
-        return stmt.where(TreatmentPlan.patient_id.in_(own_patients))
-    return stmt.where(sa.false())
+    return (sa.select(TreatmentPlan).options(selectinload(TreatmentPlan.phases), selectinload(TreatmentPlan.patient))
+            .where(of_visible_patient(user, TreatmentPlan.patient_id)))
 
 
 def visible_plan(user: User, public_id: str) -> TreatmentPlan:
