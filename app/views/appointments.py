@@ -142,7 +142,7 @@ def _day_asked() -> date | None:
 
 
 def patient_choices() -> list[SelectChoice]:
-    """The staff member's active patients to choose from (a booking's, a prescription's)."""
+    """The staff member's active patients to choose from (a booking's, a prescription's, a plan's)."""
     patients = db.session.scalars(
         visible_patients(current_user).where(User.active.is_(True)).order_by(User.name, User.id)
     )

@@ -8,15 +8,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.extensions import db
 from app.forms.treatment_plans import PLACEHOLDERS, PlanForm, ProgressForm
 from app.models.treatment_plan import TreatmentPlan
-from app.models.user import User
 from app.services import treatment_plans
-from app.services.access import visible_patients
 from app.services.errors import Conflict, ValidationError
 from app.services.input_rules import as_id
 from app.views.access import staff_required
+from app.views.appointments import patient_choices
 from app.views.form_errors import show_errors
 from app.vocabulary import TreatmentPlanStatus
 
@@ -28,7 +26,7 @@ bp = Blueprint("treatment_plans", __name__, url_prefix="/treatment-plans")
 def new():
     """Start a plan for one of the practitioner's patients, in dated phases."""
     form = PlanForm()
-    form.patient_id.choices = _patient_choices()
+    form.patient_id.choices = patient_choices()
     general_errors: list[str] = []
     links: list[tuple[str, str]] = []
     if request.method == "GET" and (patient_id := as_id(request.args.get("patient"))) is not None:
@@ -102,9 +100,3 @@ def _progress_form(plan: TreatmentPlan) -> ProgressForm:
         form.phase_id.data = str(current.id)
     return form
 
-
-def _patient_choices() -> list[SelectChoice]:
-    patients = db.session.scalars(
-        visible_patients(current_user).where(User.active.is_(True)).order_by(User.name, User.id)
-    )
-    return [SelectChoice("", "Choose a patient"), *(SelectChoice(str(p.id), p.name) for p in patients)]
